@@ -1,0 +1,177 @@
+"""Every exception the SDK raises, rooted at :class:`AlphacastError`.
+
+HTTP failures carry the status code and, where a credential was involved,
+its provenance (provider, source, fingerprint) but never the key itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from alphacast.credentials import Credential
+
+__all__ = [
+    "APIError",
+    "AlphacastError",
+    "AlphacastWarning",
+    "AuthenticationError",
+    "ConnectionFailedError",
+    "CredentialError",
+    "InsecureTransportError",
+    "NoCredentialError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "PluginError",
+    "RateLimitError",
+    "ServerError",
+]
+
+
+class AlphacastWarning(UserWarning):
+    """Something worked, but probably not the way the user meant it to."""
+
+
+class AlphacastError(Exception):
+    """Root of every error the SDK raises on purpose."""
+
+
+class CredentialError(AlphacastError):
+    """A credential was found but cannot be used: the chain stops here.
+
+    ``provider`` and ``profile`` say where; the message says what to do.
+    """
+
+    def __init__(self, message: str, *, provider: str | None = None, profile: str | None = None):
+        prefix = f"{provider}: " if provider and not message.startswith(f"{provider}:") else ""
+        super().__init__(f"{prefix}{message}")
+        self.provider = provider
+        self.profile = profile
+
+
+class PluginError(CredentialError):
+    """A provider plugin failed to load or raised something other than CredentialError."""
+
+
+class NoCredentialError(CredentialError):
+    """No provider in the chain had a key for the profile.
+
+    ``attempts`` holds ``(provider name, why it passed)`` pairs, in chain order.
+    """
+
+    def __init__(
+        self,
+        profile: str,
+        attempts: Sequence[tuple[str, str]],
+        *,
+        broken_plugins: Sequence[tuple[str, str]] = (),
+    ):
+        lines = [f"No Alphacast API key found for profile {profile!r}. Tried, in order:"]
+        lines += [f"  - {name}: {why}" for name, why in attempts]
+        if not attempts:
+            lines.append("  (no credential provider is enabled)")
+        if broken_plugins:
+            lines.append("Plugins that failed to load (not consulted):")
+            lines += [f"  - {name}: {why}" for name, why in broken_plugins]
+        store_hint = "" if profile == "default" else f" {profile}"
+        lines.append(
+            "To store a key: `alphacast auth set"
+            f"{store_hint or ' default'} --store shared-file` (reads the key from stdin), "
+            "or set ALPHACAST_API_KEY."
+        )
+        super().__init__("\n".join(lines), profile=profile)
+        self.attempts = list(attempts)
+        self.broken_plugins = list(broken_plugins)
+
+
+class InsecureTransportError(AlphacastError):
+    """Refused to send a key over plain HTTP to a host that is not loopback."""
+
+
+class ConnectionFailedError(AlphacastError):
+    """The service could not be reached (refused, reset, DNS, TLS, timeout)."""
+
+
+_AUTH_HINTS = {
+    401: (
+        "The API key was rejected. Usual causes: the key was mistyped or copied with "
+        "surrounding whitespace; the key was revoked or regenerated in the web UI "
+        "(regenerating invalidates the old key at once)."
+    ),
+    403: (
+        "The key is valid but its account has no access to this resource: it belongs to "
+        "another account, or the repository is private."
+    ),
+}
+
+
+class APIError(AlphacastError):
+    """The service answered with an HTTP error status.
+
+    ``str(error)`` always begins with ``API failed with status code N``.
+    """
+
+    def __init__(
+        self,
+        status_code: int,
+        message: str | None = None,
+        *,
+        method: str | None = None,
+        url: str | None = None,
+        credential: Credential | None = None,
+    ):
+        self.status_code = status_code
+        self.server_message = message
+        self.method = method
+        self.url = url
+        self.credential = credential
+        parts = [f"API failed with status code {status_code}"]
+        if method and url:
+            parts[0] += f" ({method} {url})"
+        if message:
+            parts.append(message)
+        hint = _AUTH_HINTS.get(status_code)
+        if hint:
+            parts.append(hint)
+        if credential is not None and status_code in _AUTH_HINTS:
+            parts.append(
+                f"Key used: provider {credential.provider!r}, source {credential.source}, "
+                f"profile {credential.profile!r}, fingerprint {credential.fingerprint}."
+            )
+        super().__init__(": ".join(parts[:2]) + "".join(f"\n{p}" for p in parts[2:]))
+
+
+class AuthenticationError(APIError):
+    """401: no key, or a key the service does not accept."""
+
+
+class PermissionDeniedError(APIError):
+    """403: the key's account may not touch this resource."""
+
+
+class NotFoundError(APIError):
+    """404: no such resource."""
+
+
+class RateLimitError(APIError):
+    """429: too many requests."""
+
+
+class ServerError(APIError):
+    """5xx: the service failed."""
+
+
+_BY_STATUS: dict[int, type[APIError]] = {
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    429: RateLimitError,
+}
+
+
+def error_class_for(status_code: int) -> type[APIError]:
+    """The most specific :class:`APIError` subclass for an HTTP status."""
+    if status_code >= 500:
+        return ServerError
+    return _BY_STATUS.get(status_code, APIError)

@@ -1,0 +1,161 @@
+"""Discovering credential-provider plugins through the ``alphacast`` entry points.
+
+Built-in and third-party providers arrive the same way: an entry point in the
+``alphacast`` group names a module (or object) implementing the
+:func:`~alphacast.hookspecs.alphacast_credential_providers` hook. The plugin
+manager is built on first use, never at import time. A plugin that fails to
+import, raises, or returns something that is not a provider is recorded as
+broken (see :func:`registry`) and contributes nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any
+
+import pluggy
+
+from alphacast import hookspecs
+from alphacast.config import split_names
+from alphacast.credentials import CredentialProvider
+from alphacast.redact import redact_text
+
+__all__ = ["PluginInfo", "Registry", "register", "registry", "reset"]
+
+ENTRY_POINT_GROUP = "alphacast"
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """One plugin: where it came from and what it gave, or why it failed."""
+
+    name: str
+    distribution: str | None
+    version: str | None
+    providers: tuple[str, ...] = ()
+    error: str | None = None
+
+
+@dataclass
+class Registry:
+    """Every provider by name, and every plugin with its status."""
+
+    providers: dict[str, CredentialProvider] = field(default_factory=dict)
+    plugins: list[PluginInfo] = field(default_factory=list)
+
+    @property
+    def broken(self) -> list[PluginInfo]:
+        return [p for p in self.plugins if p.error is not None]
+
+
+_lock = threading.Lock()
+_registry: Registry | None = None
+_extra: list[tuple[str, object]] = []
+
+
+def register(plugin: object, name: str) -> None:
+    """Register an in-process plugin (an object or module with hook functions).
+
+    For applications and tests that ship a provider without an entry point.
+    Takes effect for chains built afterwards.
+    """
+    global _registry
+    with _lock:
+        _extra.append((name, plugin))
+        _registry = None
+
+
+def reset() -> None:
+    """Forget what was discovered; the next use scans the entry points again."""
+    global _registry
+    with _lock:
+        _registry = None
+        _extra.clear()
+
+
+def registry() -> Registry:
+    """The providers and plugins of this process, discovered on first call."""
+    global _registry
+    with _lock:
+        if _registry is None:
+            _registry = _discover()
+        return _registry
+
+
+def _disabled() -> set[str]:
+    return set(split_names(os.environ.get("ALPHACAST_DISABLE_PLUGINS", "")))
+
+
+def _discover() -> Registry:
+    pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    pm.add_hookspecs(hookspecs)
+    result = Registry()
+    disabled = _disabled()
+    candidates: list[tuple[str, str | None, str | None, Any]] = []
+    for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        dist = ep.dist.name if ep.dist else None
+        version = ep.dist.version if ep.dist else None
+        if ep.name in disabled:
+            continue
+        try:
+            candidates.append((ep.name, dist, version, ep.load()))
+        except Exception as exc:  # noqa: BLE001 - any import failure marks the plugin broken
+            result.plugins.append(PluginInfo(ep.name, dist, version, error=_describe(exc)))
+    candidates += [(name, None, None, obj) for name, obj in _extra if name not in disabled]
+
+    for name, dist, version, obj in candidates:
+        try:
+            pm.register(obj, name=name)
+        except Exception as exc:  # noqa: BLE001 - pluggy validation errors vary
+            result.plugins.append(PluginInfo(name, dist, version, error=_describe(exc)))
+            continue
+        try:
+            provided = _collect(pm, name, disabled)
+        except Exception as exc:  # noqa: BLE001 - a plugin may raise anything
+            result.plugins.append(PluginInfo(name, dist, version, error=_describe(exc)))
+            continue
+        clash = [p.name for p in provided if p.name in result.providers]
+        if clash:
+            error = f"provider name {clash[0]!r} is already taken by another plugin"
+            result.plugins.append(PluginInfo(name, dist, version, error=error))
+            continue
+        for provider in provided:
+            result.providers[provider.name] = provider
+        result.plugins.append(
+            PluginInfo(name, dist, version, tuple(p.name for p in provided))
+        )
+    return result
+
+
+def _collect(
+    pm: pluggy.PluginManager, plugin_name: str, disabled: set[str]
+) -> list[CredentialProvider]:
+    plugin = pm.get_plugin(plugin_name)
+    impls = [
+        impl
+        for impl in pm.hook.alphacast_credential_providers.get_hookimpls()
+        if impl.plugin is plugin
+    ]
+    providers: list[CredentialProvider] = []
+    for impl in impls:
+        returned: Iterable[object] | None = impl.function()
+        for item in returned or ():
+            if not isinstance(item, CredentialProvider):
+                raise TypeError(
+                    f"alphacast_credential_providers returned {type(item).__name__}, "
+                    "not a CredentialProvider"
+                )
+            if not item.name or not isinstance(item.name, str):
+                raise TypeError(f"{type(item).__name__} has no name")
+            if item.name not in disabled:
+                providers.append(item)
+    return providers
+
+
+def _describe(exc: BaseException) -> str:
+    text = redact_text(str(exc)) if str(exc) else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

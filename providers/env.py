@@ -1,0 +1,78 @@
+"""``env``: ``ALPHACAST_API_KEY``, or the file named by ``ALPHACAST_API_KEY_FILE``.
+
+The file form is the container-secrets convention (Docker and Kubernetes mount
+secrets as files). Both apply only to the implicit profile (the default one, or
+the one ``ALPHACAST_PROFILE`` names), never to a profile named in code.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from alphacast._files import display_path, read_secret_file
+from alphacast.credentials import DEFAULT_PROFILE, Credential, CredentialProvider
+from alphacast.errors import CredentialError
+from alphacast.hookspecs import hookimpl
+
+KEY_VARIABLE = "ALPHACAST_API_KEY"
+FILE_VARIABLE = "ALPHACAST_API_KEY_FILE"
+
+
+class EnvironmentProvider(CredentialProvider):
+    """Reads the key from the process environment."""
+
+    name = "env"
+    priority = 20
+    ambient = True
+
+    def _applies_to(self, profile: str) -> bool:
+        return profile in (DEFAULT_PROFILE, os.environ.get("ALPHACAST_PROFILE"))
+
+    def resolve(self, profile: str) -> Credential | None:
+        if not self._applies_to(profile):
+            return None
+        value = os.environ.get(KEY_VARIABLE)
+        key_file = os.environ.get(FILE_VARIABLE)
+        if value and key_file:
+            raise CredentialError(
+                f"both {KEY_VARIABLE} and {FILE_VARIABLE} are set; unset one of them",
+                provider=self.name,
+                profile=profile,
+            )
+        if value:
+            return Credential(value, provider=self.name, source=KEY_VARIABLE, profile=profile)
+        if key_file:
+            path = Path(key_file).expanduser()
+            raw = read_secret_file(path, provider=self.name, profile=profile)
+            source = f"{FILE_VARIABLE}={display_path(path)}"
+            if raw is None:
+                raise CredentialError(
+                    f"{FILE_VARIABLE} names {display_path(path)}, which does not exist; "
+                    "mount the secret there or unset the variable",
+                    provider=self.name,
+                    profile=profile,
+                )
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise CredentialError(
+                    f"{display_path(path)} is not UTF-8 text; it should hold only the key",
+                    provider=self.name,
+                    profile=profile,
+                ) from None
+            # A single trailing newline is how most tools write a file: not a mistake.
+            text = text.removesuffix("\n").removesuffix("\r")
+            return Credential(text, provider=self.name, source=source, profile=profile)
+        return None
+
+    def describe_miss(self, profile: str) -> str:
+        if not self._applies_to(profile):
+            return f"{KEY_VARIABLE} only serves the default profile or ALPHACAST_PROFILE"
+        return f"{KEY_VARIABLE} is not set (nor {FILE_VARIABLE})"
+
+
+@hookimpl
+def alphacast_credential_providers() -> Iterable[CredentialProvider]:
+    return [EnvironmentProvider()]

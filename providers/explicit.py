@@ -1,0 +1,38 @@
+"""``explicit``: a key passed in code, ``Alphacast("ak_...")``.
+
+Passing a key skips the chain: the client wraps it in an
+:class:`ExplicitKeyProvider`. The instance registered in the chain holds no key
+and only explains that none was passed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from alphacast.credentials import Credential, CredentialProvider
+from alphacast.hookspecs import hookimpl
+
+
+class ExplicitKeyProvider(CredentialProvider):
+    """Serves the key given to its constructor, for any profile."""
+
+    name = "explicit"
+    priority = 10
+
+    def __init__(self, api_key: str | None = None, *, source: str = "Alphacast(api_key=...)"):
+        self._credential = (
+            None if api_key is None else Credential(api_key, provider=self.name, source=source)
+        )
+
+    def resolve(self, profile: str) -> Credential | None:
+        if self._credential is None:
+            return None
+        return self._credential.with_profile(profile)
+
+    def describe_miss(self, profile: str) -> str:
+        return "no api_key was passed to Alphacast()"
+
+
+@hookimpl
+def alphacast_credential_providers() -> Iterable[CredentialProvider]:
+    return [ExplicitKeyProvider()]
