@@ -30,9 +30,7 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def read_secret_file(
-    path: Path, *, provider: str, profile: str | None = None
-) -> bytes | None:
+def read_secret_file(path: Path, *, provider: str, profile: str | None = None) -> bytes | None:
     """The bytes of ``path``, or ``None`` if it does not exist.
 
     Raises CredentialError if the file is readable by group or others, owned by
@@ -60,14 +58,10 @@ def read_secret_file(
         os.close(fd)
 
 
-def _check_private(
-    path: Path, info: os.stat_result, *, provider: str, profile: str | None
-) -> None:
+def _check_private(path: Path, info: os.stat_result, *, provider: str, profile: str | None) -> None:
     shown = display_path(path)
     if not stat.S_ISREG(info.st_mode):
-        raise CredentialError(
-            f"{shown} is not a regular file", provider=provider, profile=profile
-        )
+        raise CredentialError(f"{shown} is not a regular file", provider=provider, profile=profile)
     # Files owned by root are accepted, as OpenSSH does: root could read them anyway.
     if hasattr(os, "geteuid") and info.st_uid not in (os.geteuid(), 0):
         raise CredentialError(

@@ -96,7 +96,9 @@ def _call_provider(provider: CredentialProvider, profile: str) -> Credential | N
     return result
 
 
-def resolve_with(provider: CredentialProvider, profile: str, *, fresh: bool = False) -> Credential | None:
+def resolve_with(
+    provider: CredentialProvider, profile: str, *, fresh: bool = False
+) -> Credential | None:
     """Ask one provider, through the process-wide cache if it is cacheable.
 
     Concurrent callers for the same provider and profile share one resolution.
@@ -156,7 +158,9 @@ class CredentialChain:
             )
         return cls([found.providers[name] for name in order], broken_plugins=broken)
 
-    def _skip_reason(self, provider: CredentialProvider, profile: str, explicit: bool) -> str | None:
+    def _skip_reason(
+        self, provider: CredentialProvider, profile: str, explicit: bool
+    ) -> str | None:
         if provider.ambient and explicit:
             return (
                 f"not consulted: profile {profile!r} was named explicitly, and "

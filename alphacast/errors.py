@@ -43,7 +43,9 @@ class CredentialError(AlphacastError):
     ``provider`` and ``profile`` say where; the message says what to do.
     """
 
-    def __init__(self, message: str, *, provider: str | None = None, profile: str | None = None):
+    def __init__(
+        self, message: str, *, provider: str | None = None, profile: str | None = None
+    ) -> None:
         prefix = f"{provider}: " if provider and not message.startswith(f"{provider}:") else ""
         super().__init__(f"{prefix}{message}")
         self.provider = provider
@@ -66,7 +68,7 @@ class NoCredentialError(CredentialError):
         attempts: Sequence[tuple[str, str]],
         *,
         broken_plugins: Sequence[tuple[str, str]] = (),
-    ):
+    ) -> None:
         lines = [f"No Alphacast API key found for profile {profile!r}. Tried, in order:"]
         lines += [f"  - {name}: {why}" for name, why in attempts]
         if not attempts:
@@ -120,7 +122,7 @@ class APIError(AlphacastError):
         method: str | None = None,
         url: str | None = None,
         credential: Credential | None = None,
-    ):
+    ) -> None:
         self.status_code = status_code
         self.server_message = message
         self.method = method

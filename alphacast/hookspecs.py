@@ -34,7 +34,7 @@ __all__ = ["alphacast_credential_providers", "hookimpl", "hookspec"]
 
 
 @hookspec
-def alphacast_credential_providers() -> Iterable[CredentialProvider] | None:  # type: ignore[empty-body]
+def alphacast_credential_providers() -> Iterable[CredentialProvider] | None:
     """Return the credential providers this plugin contributes.
 
     Called once per process, the first time a credential chain is built (the

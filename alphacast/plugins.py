@@ -125,9 +125,7 @@ def _discover() -> Registry:
             continue
         for provider in provided:
             result.providers[provider.name] = provider
-        result.plugins.append(
-            PluginInfo(name, dist, version, tuple(p.name for p in provided))
-        )
+        result.plugins.append(PluginInfo(name, dist, version, tuple(p.name for p in provided)))
     return result
 
 
@@ -142,7 +140,12 @@ def _collect(
     ]
     providers: list[CredentialProvider] = []
     for impl in impls:
-        returned: Iterable[object] | None = impl.function()
+        returned = impl.function()
+        if returned is not None and not isinstance(returned, Iterable):
+            raise TypeError(
+                f"alphacast_credential_providers returned {type(returned).__name__}, "
+                "not an iterable of providers"
+            )
         for item in returned or ():
             if not isinstance(item, CredentialProvider):
                 raise TypeError(

@@ -19,7 +19,9 @@ class ExplicitKeyProvider(CredentialProvider):
     name = "explicit"
     priority = 10
 
-    def __init__(self, api_key: str | None = None, *, source: str = "Alphacast(api_key=...)"):
+    def __init__(
+        self, api_key: str | None = None, *, source: str = "Alphacast(api_key=...)"
+    ) -> None:
         self._credential = (
             None if api_key is None else Credential(api_key, provider=self.name, source=source)
         )

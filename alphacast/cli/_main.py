@@ -1,0 +1,203 @@
+"""The ``alphacast`` command: parser and dispatch.
+
+Every command that prints something takes ``--json`` for scripts. No command
+ever prints a key, and none takes one on the command line (argv is visible to
+every user of the machine through ``ps``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from alphacast._version import __version__
+from alphacast.errors import AlphacastError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _add_profile(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--profile",
+        help="profile to use (default: ALPHACAST_PROFILE, else 'default')",
+    )
+
+
+def _add_json(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON for scripts")
+
+
+def _add_progress(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show a progress bar (default: only when stderr is a terminal)",
+    )
+
+
+def _auth_parsers(sub: Any) -> None:
+    from alphacast.cli import auth
+
+    parser = sub.add_parser("auth", help="inspect, store and test credentials")
+    commands = parser.add_subparsers(dest="auth_command", required=True, metavar="COMMAND")
+
+    p = commands.add_parser("list", help="every provider in chain order with its status")
+    _add_profile(p)
+    _add_json(p)
+    p.set_defaults(handler=auth.cmd_list)
+
+    p = commands.add_parser("which", help="the provider that supplies the key")
+    _add_profile(p)
+    _add_json(p)
+    p.set_defaults(handler=auth.cmd_which)
+
+    p = commands.add_parser(
+        "set", help="store a key (read from stdin, or a hidden prompt on a terminal)"
+    )
+    p.add_argument("profile", metavar="PROFILE", help="profile to store the key for")
+    p.add_argument("--store", required=True, help="writable provider, e.g. shared-file")
+    _add_json(p)
+    p.set_defaults(handler=auth.cmd_set)
+
+    p = commands.add_parser("delete", help="delete a stored key")
+    p.add_argument("profile", metavar="PROFILE")
+    p.add_argument("--store", required=True, help="writable provider, e.g. shared-file")
+    _add_json(p)
+    p.set_defaults(handler=auth.cmd_delete)
+
+    p = commands.add_parser("test", help="call the API with the key and explain a 401 or 403")
+    _add_profile(p)
+    _add_json(p)
+    p.set_defaults(handler=auth.cmd_test)
+
+
+def _data_parsers(sub: Any) -> None:
+    from alphacast.cli import data
+
+    parser = sub.add_parser("datasets", help="upload and download dataset data")
+    commands = parser.add_subparsers(dest="datasets_command", required=True, metavar="COMMAND")
+
+    p = commands.add_parser("upload", help="upload a CSV file (gzip, streamed)")
+    p.add_argument("dataset_id", type=int, metavar="DATASET_ID")
+    p.add_argument("file", metavar="FILE", help="CSV file, or - for stdin")
+    p.add_argument("--delete-missing", action="store_true", help="deleteMissingFromDB")
+    p.add_argument("--update-on-conflict", action="store_true", help="onConflictUpdateDB")
+    p.add_argument("--accept-new-columns", action="store_true", help="acceptNewColumns")
+    p.add_argument("--date-column", help="date column name (with --date-format)")
+    p.add_argument("--date-format", help="date format, e.g. %%Y-%%m-%%d")
+    p.add_argument("--entity", action="append", default=[], help="entity column (repeat)")
+    p.add_argument("--string-column", action="append", default=[], help="string column")
+    _add_profile(p)
+    _add_progress(p)
+    _add_json(p)
+    p.set_defaults(handler=data.cmd_upload)
+
+    p = commands.add_parser("download", help="download a dataset's data")
+    p.add_argument("dataset_id", type=int, metavar="DATASET_ID")
+    p.add_argument("-o", "--output", help="file to write (default: stdout)")
+    p.add_argument("--format", default="csv", choices=["csv", "tsv", "xlsx", "json"])
+    p.add_argument("--start", help="first date, YYYY-MM-DD")
+    p.add_argument("--end", help="last date, YYYY-MM-DD")
+    p.add_argument("--select", help="comma-separated columns to keep")
+    p.add_argument(
+        "--filter", action="append", default=[], metavar="COLUMN=VALUE", help="entity filter"
+    )
+    _add_profile(p)
+    _add_progress(p)
+    p.set_defaults(handler=data.cmd_download)
+
+    p = sub.add_parser("search", help="search datasets")
+    p.add_argument("query", metavar="QUERY")
+    p.add_argument("--offset", type=int, default=0)
+    p.add_argument("--length", type=int, default=10)
+    p.add_argument("--repository-id", type=int)
+    p.add_argument("--all", action="store_true", help="include every public dataset")
+    p.add_argument("--exclude-deprecated", action="store_true")
+    _add_profile(p)
+    _add_json(p)
+    p.set_defaults(handler=data.cmd_search)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line; the docs' CLI page is generated from it."""
+    parser = argparse.ArgumentParser(
+        prog="alphacast",
+        description="Alphacast SDK command line: credentials, data, and a local emulator.",
+    )
+    parser.add_argument("--version", action="version", version=f"alphacast {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("demo", help="the main workflow, offline, against the emulator")
+    p.set_defaults(handler=_demo)
+
+    p = sub.add_parser(
+        "emulator", help="run the local Alphacast API emulator", add_help=False
+    )
+    p.add_argument("args", nargs=argparse.REMAINDER, help="see `alphacast emulator --help`")
+    p.set_defaults(handler=_emulator)
+
+    p = sub.add_parser("plugins", help="provider plugins, and those that failed to load")
+    _add_json(p)
+    p.set_defaults(handler=_plugins)
+
+    _auth_parsers(sub)
+    _data_parsers(sub)
+    return parser
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from alphacast.cli.demo import run_demo
+
+    return run_demo()
+
+
+def _emulator(args: argparse.Namespace) -> int:
+    from alphacast.emulator.cli import main as emulator_main
+
+    return emulator_main(list(args.args))
+
+
+def _plugins(args: argparse.Namespace) -> int:
+    from alphacast import plugins
+
+    found = plugins.registry()
+    rows = [
+        {
+            "plugin": info.name,
+            "distribution": info.distribution,
+            "version": info.version,
+            "providers": list(info.providers),
+            "error": info.error,
+        }
+        for info in found.plugins
+    ]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    for row in rows:
+        origin = f"{row['distribution'] or 'in-process'} {row['version'] or ''}".strip()
+        if row["error"]:
+            print(f"{row['plugin']:<16} {origin:<28} FAILED: {row['error']}")
+        else:
+            print(f"{row['plugin']:<16} {origin:<28} providers: {', '.join(row['providers'])}")
+    return 0
+
+
+def run(argv: list[str]) -> int:
+    parser = build_parser()
+    if argv[:1] == ["emulator"]:
+        # The emulator parses its own options, --help included.
+        return _emulator(argparse.Namespace(args=argv[1:]))
+    args = parser.parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except AlphacastError as exc:
+        print(f"alphacast: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,137 @@
+"""The client: ``Alphacast(...)``, a drop-in successor of alphacast 0.1.9."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from alphacast.chain import CredentialChain, ResolvedCredential
+from alphacast.config import (
+    DEFAULT_API_URL,
+    DEFAULT_WORKSPACE_URL,
+    profile_settings,
+    select_profile,
+)
+from alphacast.credentials import Credential, CredentialProvider
+from alphacast.resources.datasets import Datasets
+from alphacast.resources.repositories import Repository
+from alphacast.resources.search import Search
+from alphacast.resources.series import Series
+from alphacast.retry import RetryPolicy
+from alphacast.transport import DEFAULT_TIMEOUT, Transport
+
+__all__ = ["Alphacast"]
+
+
+class Alphacast:
+    """A connection to Alphacast for one account.
+
+    The key comes from, in this order of precedence:
+
+    - ``api_key``: used as given (the ``explicit`` provider; the chain is skipped);
+    - ``provider``: one :class:`~alphacast.CredentialProvider` or a list, asked in order;
+    - otherwise the credential chain for ``profile`` (else ``ALPHACAST_PROFILE``,
+      else ``default``): see :mod:`alphacast.chain`.
+
+    ``api_url`` and ``workspace_url`` default to ``ALPHACAST_API_URL`` /
+    ``ALPHACAST_WORKSPACE_URL``, then the profile's settings in
+    ``~/.alphacast/config``, then the service's public hosts. ``timeout`` is
+    seconds, or ``(connect, read)``; ``retry`` a :class:`~alphacast.retry.RetryPolicy`;
+    ``verify`` ``True`` or the path of a CA bundle (``REQUESTS_CA_BUNDLE`` is
+    honoured as in requests).
+
+    Each client has its own credential and its own pooled HTTP session; use it
+    as a context manager, or call :meth:`close`, to release the connections.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        profile: str | None = None,
+        provider: CredentialProvider | Sequence[CredentialProvider] | None = None,
+        api_url: str | None = None,
+        workspace_url: str | None = None,
+        timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        verify: bool | str = True,
+    ) -> None:
+        if api_key is not None and provider is not None:
+            raise ValueError("pass either api_key or provider, not both")
+        name, explicit = select_profile(profile)
+        self.profile = name
+        self._resolved = self._resolve(api_key, provider, name, explicit)
+        settings = profile_settings(name)
+        self._transport = Transport(
+            self._resolved,
+            api_url=api_url
+            or os.environ.get("ALPHACAST_API_URL")
+            or settings.get("api_url")
+            or DEFAULT_API_URL,
+            workspace_url=workspace_url
+            or os.environ.get("ALPHACAST_WORKSPACE_URL")
+            or settings.get("workspace_url")
+            or DEFAULT_WORKSPACE_URL,
+            timeout=timeout,
+            retry=retry,
+            verify=verify,
+        )
+        self.repository = Repository(self._transport)
+        self.datasets = Datasets(self._transport)
+        self.search = Search(self._transport)
+
+    @staticmethod
+    def _resolve(
+        api_key: str | None,
+        provider: CredentialProvider | Sequence[CredentialProvider] | None,
+        profile: str,
+        explicit: bool,
+    ) -> ResolvedCredential:
+        if api_key is not None:
+            credential = Credential(
+                api_key, provider="explicit", source="Alphacast(api_key=...)", profile=profile
+            )
+            return ResolvedCredential(credential, None)
+        if provider is not None:
+            providers = [provider] if isinstance(provider, CredentialProvider) else list(provider)
+            return CredentialChain(providers).resolve(profile, explicit=explicit)
+        return CredentialChain.for_profile(profile).resolve(profile, explicit=explicit)
+
+    @property
+    def credential(self) -> Credential:
+        """The credential in use: ``.provider``, ``.source``, ``.fingerprint``."""
+        return self._resolved.current
+
+    @property
+    def api_key(self) -> str:
+        """The key itself, as in 0.1.9. Treat it like a password."""
+        return self._resolved.current.api_key
+
+    @property
+    def api_url(self) -> str:
+        return self._transport.api_url
+
+    @property
+    def workspace_url(self) -> str:
+        return self._transport.workspace_url
+
+    def series(self, series_id: int) -> Series:
+        return Series(self._transport, series_id)
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self._transport.close()
+
+    def __enter__(self) -> Alphacast:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        credential = self._resolved.current
+        return (
+            f"<Alphacast profile={self.profile!r} provider={credential.provider!r} "
+            f"fingerprint={credential.fingerprint!r} api_url={self.api_url!r}>"
+        )

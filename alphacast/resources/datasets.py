@@ -1,0 +1,297 @@
+"""``client.datasets`` and ``client.datasets.dataset(id)``, as in alphacast 0.1.9."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from alphacast.resources._base import Resource
+from alphacast.resources._download import Destination, download
+from alphacast.resources._upload import CsvSource, UploadBody
+from alphacast.transport import Transport
+
+DF_CHUNK_ROWS = 50_000
+
+
+def _quote(value: object) -> str:
+    """An OData string literal: single quotes doubled."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _date_text(value: dt.date | str) -> str:
+    return value if isinstance(value, str) else value.isoformat()
+
+
+def build_manifest(
+    dateColumnName: str | None,  # noqa: N803 - 0.1.9's argument names
+    dateFormat: str | None,  # noqa: N803
+    entitiesColumnNames: Sequence[str] | None,  # noqa: N803
+    stringColumnNames: Sequence[str] | None,  # noqa: N803
+) -> list[dict[str, Any]] | None:
+    """The upload manifest 0.1.9 sends, or ``None`` when nothing is declared."""
+    if not ((dateColumnName and dateFormat) or entitiesColumnNames or stringColumnNames):
+        return None
+    manifest: list[dict[str, Any]] = []
+    if dateColumnName and dateFormat:
+        manifest.append(
+            {
+                "sourceName": dateColumnName,
+                "isEntity": True,
+                "dataType": "Date",
+                "dateFormat": dateFormat,
+            }
+        )
+    manifest += [
+        {"sourceName": c, "isEntity": True, "dataType": "String"} for c in entitiesColumnNames or ()
+    ]
+    manifest += [
+        {"sourceName": c, "isEntity": False, "dataType": "String"} for c in stringColumnNames or ()
+    ]
+    return manifest
+
+
+class Dataset(Resource):
+    """One dataset: metadata, data, uploads and processes."""
+
+    def __init__(self, transport: Transport, dataset_id: int) -> None:
+        super().__init__(transport)
+        self.dataset_id = dataset_id
+
+    @property
+    def _path(self) -> str:
+        return f"/datasets/{self.dataset_id}"
+
+    def __repr__(self) -> str:
+        return f"<Dataset {self.dataset_id}>"
+
+    def metadata(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._get_json(self._path)
+        return result
+
+    def get_column_definitions(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._get_json(f"{self._path}/columns")["columnDefinitions"]
+        return result
+
+    def _filter(
+        self,
+        startDate: dt.date | str | None,  # noqa: N803
+        endDate: dt.date | str | None,  # noqa: N803
+        filterEntities: Mapping[str, Sequence[object]] | None,  # noqa: N803
+    ) -> str | None:
+        parts: list[str] = []
+        if startDate or endDate:
+            dates = [
+                c["sourceName"]
+                for c in self.get_column_definitions()
+                if c.get("dataType") == "Date"
+            ]
+            if not dates:
+                raise ValueError(f"dataset {self.dataset_id} has no Date column to filter on")
+            column = _quote(dates[-1])
+            if startDate:
+                parts.append(f"{column} ge {_date_text(startDate)}")
+            if endDate:
+                parts.append(f"{column} le {_date_text(endDate)}")
+        for entity, values in (filterEntities or {}).items():
+            alternatives = " or ".join(f"{_quote(entity)} eq {_quote(v)}" for v in values)
+            parts.append(f"({alternatives})")
+        return " and ".join(parts) if parts else None
+
+    def download_data(
+        self,
+        format: str = "csv",  # noqa: A002 - 0.1.9's argument name
+        startDate: dt.date | str | None = None,  # noqa: N803
+        endDate: dt.date | str | None = None,  # noqa: N803
+        filterVariables: Sequence[str] | None = None,  # noqa: N803
+        filterEntities: Mapping[str, Sequence[object]] | None = None,  # noqa: N803
+        *,
+        path: Destination | None = None,
+        progress: bool = False,
+    ) -> Any:
+        """The dataset's data.
+
+        ``format``: ``csv``, ``tsv``, ``xlsx`` (bytes), ``json`` (list of dicts) or
+        ``pandas`` (DataFrame). ``startDate``/``endDate`` bound the date column,
+        ``filterVariables`` selects columns, ``filterEntities`` maps an entity
+        column to the values to keep. With ``path`` (a path or a binary file) the
+        data streams there in constant memory and ``path`` is returned.
+        """
+        params: list[tuple[str, str]] = []
+        condition = self._filter(startDate, endDate, filterEntities)
+        if condition:
+            params.append(("$filter", condition))
+        if filterVariables:
+            params.append(("$select", ",".join(filterVariables)))
+        return download(self._transport, f"{self._path}/data", format, params, path, progress)
+
+    def upload_data_from_df(
+        self,
+        df: Any,
+        deleteMissingFromDB: bool = False,  # noqa: N803
+        onConflictUpdateDB: bool = False,  # noqa: N803
+        uploadIndex: bool = True,  # noqa: N803
+        dateColumnName: str | None = None,  # noqa: N803
+        dateFormat: str | None = None,  # noqa: N803
+        entitiesColumnNames: Sequence[str] | None = None,  # noqa: N803
+        stringColumnNames: Sequence[str] | None = None,  # noqa: N803
+        acceptNewColumns: bool | None = None,  # noqa: N803
+        *,
+        progress: bool = False,
+    ) -> bytes:
+        """Upload a pandas DataFrame, written as CSV in row chunks (constant memory)."""
+        if df.empty:
+            raise ValueError("Dataframe is empty.")
+
+        def chunks() -> Iterator[str]:
+            for start in range(0, len(df), DF_CHUNK_ROWS):
+                part = df.iloc[start : start + DF_CHUNK_ROWS]
+                yield part.to_csv(index=uploadIndex, header=start == 0)
+
+        return self._upload(
+            chunks(),
+            deleteMissingFromDB,
+            onConflictUpdateDB,
+            build_manifest(dateColumnName, dateFormat, entitiesColumnNames, stringColumnNames),
+            acceptNewColumns,
+            progress,
+        )
+
+    def upload_data_from_csv(
+        self,
+        csv: CsvSource,
+        deleteMissingFromDB: bool = False,  # noqa: N803
+        onConflictUpdateDB: bool = False,  # noqa: N803
+        dateColumnName: str | None = None,  # noqa: N803
+        dateFormat: str | None = None,  # noqa: N803
+        entitiesColumnNames: Sequence[str] | None = None,  # noqa: N803
+        stringColumnNames: Sequence[str] | None = None,  # noqa: N803
+        acceptNewColumns: bool | None = None,  # noqa: N803
+        *,
+        progress: bool = False,
+    ) -> bytes:
+        """Upload CSV: text, bytes, a path, or a text/binary file object.
+
+        The data is gzip-compressed into a temporary file and streamed; returns the
+        process record the service creates (as bytes, like 0.1.9). Follow it with
+        :meth:`process`.
+        """
+        return self._upload(
+            csv,
+            deleteMissingFromDB,
+            onConflictUpdateDB,
+            build_manifest(dateColumnName, dateFormat, entitiesColumnNames, stringColumnNames),
+            acceptNewColumns,
+            progress,
+        )
+
+    def _upload(
+        self,
+        source: CsvSource,
+        delete_missing: bool,
+        on_conflict_update: bool,
+        manifest: list[dict[str, Any]] | None,
+        accept_new_columns: bool | None,
+        progress: bool,
+    ) -> bytes:
+        params = [
+            ("deleteMissingFromDB", str(bool(delete_missing))),
+            ("onConflictUpdateDB", str(bool(on_conflict_update))),
+        ]
+        if accept_new_columns:
+            params.append(("acceptNewColumns", "True"))
+        body = UploadBody(source, manifest, progress)
+        try:
+            return self._transport.request(
+                "PUT", f"{self._path}/data", params=params, body=body
+            ).content
+        finally:
+            body.close()
+
+    def processes(self) -> bytes:
+        """The dataset's upload processes (JSON list, as bytes like 0.1.9)."""
+        return self._get_bytes(f"{self._path}/processes")
+
+    def process(self, process_id: int) -> bytes:
+        """One upload process (JSON object, as bytes like 0.1.9)."""
+        return self._get_bytes(f"{self._path}/processes/{process_id}")
+
+    def datestats(self) -> bytes:
+        """Inferred frequency, first and last date (JSON, as bytes like 0.1.9)."""
+        return self._get_bytes(f"{self._path}/date-stats")
+
+    def delete(self) -> bytes:
+        return self._transport.request("DELETE", self._path).content
+
+    def initialize_columns(
+        self,
+        dateColumnName: str,  # noqa: N803
+        entitiesColumnNames: Sequence[str],  # noqa: N803
+        dateFormat: str,  # noqa: N803
+    ) -> bytes:
+        """Declare the date and entity columns before the first upload."""
+        body = {
+            "dateColumnName": dateColumnName,
+            "entitiesColumnNames": list(entitiesColumnNames),
+            "dateFormat": dateFormat,
+        }
+        path = f"{self._path}/columns/initializer"
+        return self._transport.request("PUT", path, json_body=body).content
+
+    def run_connector(self, executionParam: str) -> Any:  # noqa: N803
+        response = self._transport.request(
+            "POST", f"{self._path}/connector/runs", data={"executionParam": executionParam}
+        )
+        return json.loads(response.content)
+
+    def get_connector_run(self, runId: int) -> bytes:  # noqa: N803
+        return self._get_bytes(f"{self._path}/connector/runs/{runId}")
+
+
+_Dataset = Dataset
+
+
+class Datasets(Resource):
+    """List, find and create datasets; ``dataset(id)`` for one."""
+
+    #: 0.1.9 spelled it ``Datasets.Dataset``.
+    Dataset: type[Dataset] = Dataset
+
+    def read_all(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._get_json("/datasets")
+        return result
+
+    def read_by_name(self, dataset_name: str, repo_id: int | None = None) -> dict[str, Any] | None:
+        """The dataset named ``dataset_name`` (in ``repo_id``), or ``None``."""
+        params: dict[str, Any] = {"name": dataset_name}
+        if repo_id is not None:
+            params["repositoryId"] = repo_id
+        matches = self._get_json("/datasets", params)
+        return matches[0] if matches else None
+
+    def create(
+        self,
+        dataset_name: str,
+        repo_id: int,
+        description: str = "",
+        returnIdIfExists: bool = False,  # noqa: N803
+    ) -> dict[str, Any]:
+        """Create a dataset in repository ``repo_id`` and return it.
+
+        If one with that name exists there: return it when ``returnIdIfExists``,
+        else raise ValueError naming its id.
+        """
+        existing = self.read_by_name(dataset_name, repo_id)
+        if existing:
+            if returnIdIfExists:
+                return existing
+            raise ValueError(f"Dataset already exists: {existing['id']}")
+        form = {"name": dataset_name, "repositoryId": repo_id, "description": description}
+        created: dict[str, Any] = json.loads(
+            self._transport.request("POST", "/datasets", data=form).content
+        )
+        return created
+
+    def dataset(self, dataset_id: int) -> _Dataset:
+        return Dataset(self._transport, dataset_id)

@@ -1,0 +1,44 @@
+"""``client.search``: dataset search on the workspace host."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from alphacast.auth import Host
+from alphacast.resources._base import Resource
+
+
+class Search(Resource):
+    """Search across Alphacast content the key's account can read."""
+
+    def datasets(
+        self,
+        query: str,
+        offset: int = 0,
+        length: int = 10,
+        repository_id: int | None = None,
+        search_all: bool = False,
+        exclude_deprecated: bool = False,
+    ) -> dict[str, Any]:
+        """Search datasets by keyword.
+
+        Returns ``{"data": [...], "totalItems", "totalPages", "currentPage",
+        "offset"}``. ``search_all=True`` adds every public dataset;
+        ``exclude_deprecated=True`` omits deprecated ones.
+        """
+        params: list[tuple[str, str]] = [
+            ("q", query),
+            ("asset", "datasets"),
+            ("offset", str(offset)),
+            ("length", str(length)),
+        ]
+        if repository_id:
+            params.append(("repositoryId", str(repository_id)))
+        if search_all:
+            params.append(("searchAllAlphacast", "true"))
+        if exclude_deprecated:
+            params.append(("excludeDeprecated", "true"))
+        response = self._transport.request("GET", "/api/search", host=Host.WORKSPACE, params=params)
+        result: dict[str, Any] = json.loads(response.content)
+        return result

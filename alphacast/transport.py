@@ -1,0 +1,274 @@
+"""The HTTP transport: one pooled session per client, timeouts, retries, redaction.
+
+Resource classes build requests and shape results; this module sends them. It
+owns the ``requests.Session`` (keep-alive connections reused across calls),
+applies the credential through :class:`~alphacast.auth.KeyAuth`, retries by the
+client's :class:`~alphacast.retry.RetryPolicy`, re-resolves the credential once
+on a 401, follows redirects without ever carrying the key to another host, and
+turns failures into :mod:`alphacast.errors` with every key masked.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import IO, Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
+import urllib3.exceptions
+
+from alphacast import _version
+from alphacast.auth import Host, KeyAuth
+from alphacast.chain import ResolvedCredential
+from alphacast.credentials import Credential
+from alphacast.errors import (
+    APIError,
+    ConnectionFailedError,
+    InsecureTransportError,
+    error_class_for,
+)
+from alphacast.redact import install_log_filters, redact_text
+from alphacast.retry import RetryPolicy
+
+__all__ = ["DEFAULT_TIMEOUT", "Transport", "check_url"]
+
+log = logging.getLogger("alphacast.transport")
+
+#: (connect, read) seconds.
+DEFAULT_TIMEOUT = (10.0, 120.0)
+USER_AGENT = f"alphacast-python/{_version.__version__} requests/{requests.__version__}"
+MAX_REDIRECTS = 5
+
+Params = Sequence[tuple[str, str]]
+BodyFactory = Callable[[], tuple[str, Any]]
+
+
+def _is_loopback(hostname: str) -> bool:
+    if hostname == "localhost" or hostname.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(url: str, what: str) -> str:
+    """``url`` without a trailing slash, if it is safe to send a key to.
+
+    Plain ``http://`` is refused except to loopback (the emulator).
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InsecureTransportError(f"{what} {url!r} is not an http(s) URL")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise InsecureTransportError(
+            f"refusing to send an API key over plain http to {parts.hostname} ({what}): "
+            "anyone on the network path could read it. Use https://, or http:// only "
+            "for a loopback address such as the local emulator."
+        )
+    return url.rstrip("/")
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.hostname or "", parts.port
+
+
+def _never_sent(exc: requests.RequestException) -> bool:
+    """True when the request cannot have reached the server."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)
+
+
+class Transport:
+    """Sends requests for one client. Thread-safe; close it with :meth:`close`."""
+
+    def __init__(
+        self,
+        credential: ResolvedCredential,
+        *,
+        api_url: str,
+        workspace_url: str,
+        timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        verify: bool | str = True,
+    ) -> None:
+        install_log_filters()
+        self.credential = credential
+        self.api_url = check_url(api_url, "api_url")
+        self.workspace_url = check_url(workspace_url, "workspace_url")
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self.verify = verify
+        self._auth = KeyAuth()
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = USER_AGENT
+
+    def close(self) -> None:
+        self.session.close()
+
+    def base_url(self, host: Host) -> str:
+        return self.api_url if host is Host.API else self.workspace_url
+
+    # -- the request loop -------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        host: Host = Host.API,
+        params: Params | Mapping[str, Any] | None = None,
+        data: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        body: BodyFactory | None = None,
+        stream: bool = False,
+    ) -> requests.Response:
+        """Send a request and return the successful response, or raise APIError."""
+        method = method.upper()
+        url = self.base_url(host) + path
+        base_params = list(params.items() if isinstance(params, Mapping) else params or ())
+        base_params = [(k, _text(v)) for k, v in base_params if v is not None]
+        deadline = time.monotonic() + self.retry.total_seconds
+        credential = self.credential.current
+        refreshed = False
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = self._send_following_redirects(
+                    method, url, host, credential, base_params, data, json_body, body, stream
+                )
+            except requests.RequestException as exc:
+                retryable = self.retry.is_idempotent(method) or _never_sent(exc)
+                if retryable and self._wait(attempt, deadline, None):
+                    continue
+                raise ConnectionFailedError(
+                    f"could not complete {method} {self._shown(url)}: {redact_text(str(exc))}"
+                ) from None
+            status = response.status_code
+            if status == 401 and not refreshed:
+                refreshed = True
+                fresh = self.credential.refresh(credential)
+                if fresh is not None:
+                    response.close()
+                    credential = fresh
+                    continue
+            if status < 400:
+                return response
+            if self.retry.should_retry_status(method, status) and self._wait(
+                attempt, deadline, response.headers.get("Retry-After")
+            ):
+                response.close()
+                continue
+            raise self._error(response, method, url, credential)
+
+    def _send_following_redirects(
+        self,
+        method: str,
+        url: str,
+        host: Host,
+        credential: Credential,
+        params: list[tuple[str, str]],
+        data: Mapping[str, Any] | None,
+        json_body: Any,
+        body: BodyFactory | None,
+        stream: bool,
+    ) -> requests.Response:
+        origin = _origin(url)
+        authenticated = True
+        for _ in range(MAX_REDIRECTS + 1):
+            headers: dict[str, str] = {}
+            request_params = list(params)
+            if authenticated:
+                self._auth.apply(credential, host, headers, request_params)
+            payload: Any = data
+            if body is not None:
+                content_type, payload = body()
+                headers["Content-Type"] = content_type
+            started = time.perf_counter()
+            response = self.session.request(
+                method,
+                url,
+                params=request_params,
+                data=payload,
+                json=json_body,
+                headers=headers,
+                timeout=self.timeout,
+                verify=self.verify,
+                allow_redirects=False,
+                stream=stream,
+            )
+            log.debug(
+                "%s %s -> %d in %.1f ms",
+                method,
+                self._shown(url),
+                response.status_code,
+                (time.perf_counter() - started) * 1000,
+            )
+            location = response.headers.get("Location")
+            if not response.is_redirect or not location:
+                return response
+            response.close()
+            url = urljoin(url, location)
+            # The key goes only to the origin it was configured for, and only over
+            # a connection check_url would accept.
+            authenticated = authenticated and _origin(url) == origin
+            params = [] if not authenticated else params
+            if response.status_code in (301, 302, 303) and method != "HEAD":
+                method, data, json_body, body = "GET", None, None, None
+        raise ConnectionFailedError(f"too many redirects from {self._shown(url)}")
+
+    def _wait(self, attempt: int, deadline: float, retry_after: str | None) -> bool:
+        if attempt >= self.retry.max_attempts:
+            return False
+        delay = self.retry.backoff(attempt, retry_after)
+        if time.monotonic() + delay > deadline:
+            return False
+        log.debug("retrying in %.2f s (attempt %d failed)", delay, attempt)
+        time.sleep(delay)
+        return True
+
+    def _shown(self, url: str) -> str:
+        parts = urlsplit(url)
+        shown = f"{parts.scheme}://{parts.netloc}{parts.path}"
+        return redact_text(shown + (f"?{parts.query}" if parts.query else ""))
+
+    def _error(
+        self, response: requests.Response, method: str, url: str, credential: Credential
+    ) -> APIError:
+        message = None
+        try:
+            raw = response.content[:65536]
+            payload = json.loads(raw) if raw else None
+            if isinstance(payload, Mapping):
+                found = payload.get("message")
+                message = redact_text(str(found)) if found else None
+        except (
+            ValueError,
+            AttributeError,
+            urllib3.exceptions.HTTPError,
+            requests.RequestException,
+        ):
+            message = None
+        finally:
+            response.close()
+        status = response.status_code
+        cls = error_class_for(status)
+        return cls(
+            status,
+            message,
+            method=method,
+            url=self._shown(url).split("?")[0],
+            credential=credential,
+        )
+
+
+def _text(value: object) -> str:
+    return str(value)

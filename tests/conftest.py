@@ -1,0 +1,58 @@
+"""Fixtures shared by every test: an isolated environment and a running emulator."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from alphacast import chain, plugins
+from alphacast.emulator import Emulator
+
+#: Environment variables that would let the developer's own setup leak into a test.
+_ISOLATED_PREFIXES = ("ALPHACAST_", "VAULT_", "BAO_", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+
+ALICE_KEY = "ak_alice_0123456789abcdef"
+BOB_KEY = "ak_bob_fedcba9876543210"
+
+
+def require_tool(name: str) -> str:
+    """The path of ``name``, or skip (fail under CI, where nothing may skip)."""
+    found = shutil.which(name)
+    if found:
+        return found
+    message = f"{name} is not installed (the README's .ci/run installs it)"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A clean HOME and working directory, no ALPHACAST_*/VAULT_* variables, an
+    empty credential cache, and a keyring that holds nothing."""
+    for name in list(os.environ):
+        if name.startswith(_ISOLATED_PREFIXES):
+            monkeypatch.delenv(name)
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    chain.clear_cache()
+    plugins.reset()
+    yield home
+    chain.clear_cache()
+    plugins.reset()
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[Emulator]:
+    """One emulator for the session, with accounts alice and bob."""
+    with Emulator(accounts={"alice": ALICE_KEY, "bob": BOB_KEY}) as emu:
+        yield emu
