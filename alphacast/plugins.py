@@ -96,7 +96,12 @@ def _discover() -> Registry:
     result = Registry()
     disabled = _disabled()
     candidates: list[tuple[str, str | None, str | None, Any]] = []
-    for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+    # The SDK's own distribution registers first, so no other plugin can take the
+    # name of a built-in provider (a plugin named "keyring" cannot shadow the real one).
+    def load_order(ep: metadata.EntryPoint) -> tuple[bool, str]:
+        return (ep.dist is None or ep.dist.name != hookspecs.PROJECT_NAME, ep.name)
+
+    for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=load_order):
         dist = ep.dist.name if ep.dist else None
         version = ep.dist.version if ep.dist else None
         if ep.name in disabled:

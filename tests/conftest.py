@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from alphacast import chain, plugins
-from alphacast.emulator import Emulator
 
 #: Environment variables that would let the developer's own setup leak into a test.
 _ISOLATED_PREFIXES = ("ALPHACAST_", "VAULT_", "BAO_", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
@@ -52,7 +51,9 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
 
 
 @pytest.fixture(scope="session")
-def emulator() -> Iterator[Emulator]:
+def emulator() -> Iterator[object]:
     """One emulator for the session, with accounts alice and bob."""
+    from alphacast.emulator import Emulator
+
     with Emulator(accounts={"alice": ALICE_KEY, "bob": BOB_KEY}) as emu:
         yield emu

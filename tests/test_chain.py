@@ -1,0 +1,175 @@
+"""The credential chain: order, fall-through, fail-closed, profiles, messages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import types
+
+import pytest
+
+from alphacast import Credential, CredentialError, CredentialProvider, NoCredentialError, PluginError
+from alphacast import plugins
+from alphacast.chain import CredentialChain, resolve_profile
+
+
+class Fixed(CredentialProvider):
+    def __init__(self, name: str, keys: dict[str, str], *, priority: int = 1000) -> None:
+        self.name = name  # type: ignore[misc]
+        self.priority = priority  # type: ignore[misc]
+        self.keys = keys
+        self.calls = 0
+
+    def resolve(self, profile: str) -> Credential | None:
+        self.calls += 1
+        key = self.keys.get(profile)
+        return None if key is None else Credential(key, provider=self.name, source=f"{self.name} dict")
+
+    def describe_miss(self, profile: str) -> str:
+        return f"nothing for {profile} in {self.name}"
+
+
+class Broken(CredentialProvider):
+    name = "broken"
+
+    def __init__(self, exc: Exception) -> None:
+        self.exc = exc
+
+    def resolve(self, profile: str) -> Credential | None:
+        raise self.exc
+
+
+class WrongType(CredentialProvider):
+    name = "wrong-type"
+
+    def resolve(self, profile: str) -> Credential | None:
+        return "ak_plain_string_key_123"  # type: ignore[return-value]
+
+
+def test_first_provider_with_a_key_wins_and_later_ones_are_not_asked():
+    first = Fixed("first", {})
+    second = Fixed("second", {"default": "ak_second_key_00001"})
+    third = Fixed("third", {"default": "ak_third_key_000001"})
+    resolved = CredentialChain([first, second, third]).resolve("default")
+    assert resolved.current.provider == "second"
+    assert resolved.current.api_key == "ak_second_key_00001"
+    assert third.calls == 0
+
+
+def test_no_credential_lists_every_provider_in_order_and_how_to_store():
+    chain = CredentialChain([Fixed("a", {}), Fixed("b", {})], broken_plugins=[("bad", "ImportError: x")])
+    with pytest.raises(NoCredentialError) as info:
+        chain.resolve("prod")
+    text = str(info.value)
+    assert text.index("a: nothing for prod in a") < text.index("b: nothing for prod in b")
+    assert "bad: ImportError: x" in text
+    assert "alphacast auth set prod" in text
+    assert info.value.attempts == [("a", "nothing for prod in a"), ("b", "nothing for prod in b")]
+    assert isinstance(info.value, CredentialError)
+
+
+def test_credential_error_stops_the_chain():
+    class Stops(CredentialProvider):
+        name = "stops"
+
+        def resolve(self, profile: str) -> Credential | None:
+            raise CredentialError("wrong passphrase for the file")
+
+    after = Fixed("after", {"default": "ak_other_account_key1"})
+    with pytest.raises(CredentialError) as info:
+        CredentialChain([Stops(), after]).resolve("default")
+    assert info.value.provider == "stops"
+    assert info.value.profile == "default"
+    assert after.calls == 0
+
+
+@pytest.mark.parametrize("exc", [RuntimeError("boom ak_secret_in_message_99"), KeyError("x"), OSError()])
+def test_any_other_exception_fails_closed_as_plugin_error(exc: Exception):
+    after = Fixed("after", {"default": "ak_other_account_key1"})
+    with pytest.raises(PluginError) as info:
+        CredentialChain([Broken(exc), after]).resolve("default")
+    assert "broken" in str(info.value)
+    assert "ALPHACAST_DISABLE_PLUGINS=broken" in str(info.value)
+    assert "ak_secret_in_message_99" not in str(info.value)
+    assert after.calls == 0
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+def test_a_provider_returning_a_non_credential_is_refused():
+    with pytest.raises(PluginError, match="not a Credential"):
+        CredentialChain([WrongType()]).resolve("default")
+
+
+def test_resolved_credential_is_labelled_with_the_requested_profile():
+    resolved = CredentialChain([Fixed("f", {"prod": "ak_prod_key_0000001"})]).resolve("prod")
+    assert resolved.current.profile == "prod"
+
+
+class Ambient(Fixed):
+    ambient = True
+
+
+def test_ambient_providers_never_serve_an_explicitly_named_profile():
+    ambient = Ambient("ambient", {"prod": "ak_wrong_account_key1"})
+    chain = CredentialChain([ambient, Fixed("file", {"prod": "ak_right_account_key1"})])
+    assert chain.resolve("prod", explicit=True).current.provider == "file"
+    assert ambient.calls == 0
+    assert chain.resolve("prod", explicit=False).current.provider == "ambient"
+
+
+def test_inspect_reports_every_provider():
+    chain = CredentialChain(
+        [Fixed("a", {}), Fixed("b", {"default": "ak_bbbbbbbbbbbbbbbb"}), Broken(CredentialError("locked"))]
+    )
+    attempts = chain.inspect("default")
+    assert [(a.provider, a.status) for a in attempts] == [
+        ("a", "missing"),
+        ("b", "resolved"),
+        ("broken", "error"),
+    ]
+    assert attempts[1].credential is not None and attempts[1].credential.fingerprint == "…bbbb"
+
+
+def _register(*providers: CredentialProvider) -> None:
+    from alphacast.hookspecs import hookimpl
+
+    @hookimpl
+    def alphacast_credential_providers() -> Iterable[CredentialProvider]:
+        return providers
+
+    plugin = types.ModuleType("test_plugin")
+    plugin.alphacast_credential_providers = alphacast_credential_providers  # type: ignore[attr-defined]
+    plugins.register(plugin, name="test-plugin")
+
+
+def test_default_order_is_priority_then_name_and_builtins_come_first():
+    _register(Fixed("zzz-third", {}), Fixed("aaa-third", {}))
+    names = [p.name for p in CredentialChain.for_profile("default").providers]
+    assert names[:6] == ["explicit", "env", "dotenv", "shared-file", "keyring", "encrypted-file"]
+    assert names[-2:] == ["aaa-third", "zzz-third"]
+
+
+def test_env_variable_reorders_and_restricts_the_chain(monkeypatch: pytest.MonkeyPatch):
+    _register(Fixed("one", {"default": "ak_one_one_one_one1"}), Fixed("two", {"default": "ak_two_two_two_two2"}))
+    monkeypatch.setenv("ALPHACAST_CREDENTIAL_CHAIN", "two, one")
+    assert resolve_profile().current.provider == "two"
+    monkeypatch.setenv("ALPHACAST_CREDENTIAL_CHAIN", "nope")
+    with pytest.raises(CredentialError, match="unknown credential provider 'nope'"):
+        resolve_profile()
+
+
+def test_config_file_orders_the_chain_per_profile(isolated_env, monkeypatch: pytest.MonkeyPatch):
+    _register(Fixed("one", {"prod": "ak_one_one_one_one1"}), Fixed("two", {"prod": "ak_two_two_two_two2"}))
+    config = isolated_env / ".alphacast" / "config"
+    config.parent.mkdir(mode=0o700)
+    config.write_text("[profile prod]\ncredential_chain = two\n")
+    config.chmod(0o600)
+    assert resolve_profile("prod").current.provider == "two"
+    assert resolve_profile("prod", order=["one"]).current.provider == "one"
+
+
+def test_disable_plugins_blocks_providers_by_name(monkeypatch: pytest.MonkeyPatch):
+    _register(Fixed("one", {"default": "ak_one_one_one_one1"}))
+    monkeypatch.setenv("ALPHACAST_DISABLE_PLUGINS", "one,test-plugin")
+    plugins.reset()
+    assert "one" not in plugins.registry().providers
