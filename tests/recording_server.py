@@ -1,0 +1,74 @@
+"""A tiny real HTTP server that records what it receives, for transport tests
+(redirects, headers, slow answers) that the emulator has no reason to produce."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    headers: dict[str, str]
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b"[]"
+    delay: float = 0.0
+
+
+@dataclass
+class Recorder:
+    url: str
+    seen: list[Seen]
+    reply: Callable[[Seen], Reply]
+
+
+@contextmanager
+def recording_server(reply: Callable[[Seen], Reply] = lambda seen: Reply()) -> Iterator[Recorder]:
+    recorder = Recorder("", [], reply)
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _handle(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length:
+                self.rfile.read(length)
+            seen = Seen(self.command, self.path, dict(self.headers.items()))
+            recorder.seen.append(seen)
+            answer = recorder.reply(seen)
+            time.sleep(answer.delay)
+            self.send_response(answer.status)
+            for name, value in answer.headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(answer.body)))
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(answer.body)
+
+        do_GET = do_POST = do_PUT = do_DELETE = _handle
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    recorder.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield recorder
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
