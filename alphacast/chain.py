@@ -29,7 +29,15 @@ from alphacast.credentials import Credential, CredentialProvider
 from alphacast.errors import CredentialError, NoCredentialError, PluginError
 from alphacast.redact import redact_text, remember_key
 
-__all__ = ["Attempt", "CredentialChain", "ResolvedCredential", "clear_cache"]
+__all__ = [
+    "EXPIRY_MARGIN_SECONDS",
+    "Attempt",
+    "CredentialChain",
+    "ResolvedCredential",
+    "clear_cache",
+    "resolve_profile",
+    "resolve_with",
+]
 
 log = logging.getLogger("alphacast")
 

@@ -43,6 +43,12 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    # keyring chooses its backend once per process: reset it for every test, so a
+    # test that selected the real Secret Service cannot leak it into the next one.
+    import keyring
+    from keyring.backends import fail
+
+    keyring.set_keyring(fail.Keyring())
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)

@@ -146,7 +146,10 @@ def test_default_order_is_priority_then_name_and_builtins_come_first():
     _register(Fixed("zzz-third", {}), Fixed("aaa-third", {}))
     names = [p.name for p in CredentialChain.for_profile("default").providers]
     assert names[:6] == ["explicit", "env", "dotenv", "shared-file", "keyring", "encrypted-file"]
-    assert names[-2:] == ["aaa-third", "zzz-third"]
+    assert names[6:8] == ["process", "vault"]
+    third_party = names[8:]
+    assert third_party == sorted(third_party)
+    assert {"aaa-third", "zzz-third"} <= set(third_party)
 
 
 def test_env_variable_reorders_and_restricts_the_chain(monkeypatch: pytest.MonkeyPatch):

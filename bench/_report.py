@@ -1,0 +1,169 @@
+"""The results: what was measured, which targets were met, rendered three ways.
+
+Plain text for the terminal, Markdown for ``bench/RESULTS.md``, and
+reStructuredText for the marked section of ``docs/performance.rst``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MB = 1024 * 1024
+
+
+def seconds(value: float) -> str:
+    if value < 0.001:
+        return f"{value * 1e6:.0f} µs"
+    if value < 0.1:
+        return f"{value * 1e3:.1f} ms"
+    return f"{value * 1e3:.0f} ms" if value < 1 else f"{value:.2f} s"
+
+
+def megabytes(value: float) -> str:
+    return f"{value / MB:.1f} MB"
+
+
+def ratio(value: float) -> str:
+    return f"{value:.2f}x"
+
+
+@dataclass
+class Measurement:
+    """One line of the measurements table; empty cells are ``""``."""
+
+    name: str
+    sdk: str
+    reference: str = ""
+    floor: str = ""
+
+
+@dataclass
+class Check:
+    """One target: what it is, what was measured, and whether it was met."""
+
+    name: str
+    target: str
+    measured: str
+    met: bool | None  # None: could not be measured in this run
+
+    @property
+    def verdict(self) -> str:
+        return {True: "met", False: "MISSED", None: "not measured"}[self.met]
+
+
+@dataclass
+class Results:
+    machine: str
+    settings: str
+    versions: dict[str, str]
+    measurements: list[Measurement] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+MEASUREMENT_HEADER = ("Benchmark", "this SDK", "alphacast 0.1.9", "floor / baseline")
+CHECK_HEADER = ("Target", "Goal", "Measured", "Result")
+
+
+def _measurement_rows(results: Results) -> list[tuple[str, ...]]:
+    return [(m.name, m.sdk, m.reference, m.floor) for m in results.measurements]
+
+
+def _check_rows(results: Results) -> list[tuple[str, ...]]:
+    return [(c.name, c.target, c.measured, c.verdict) for c in results.checks]
+
+
+def _text_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    line = "  ".join("-" * w for w in widths)
+    out = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)), line]
+    out += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
+    return "\n".join(out)
+
+
+def render_text(results: Results) -> str:
+    parts = [
+        f"Machine: {results.machine}",
+        "Versions: " + "; ".join(f"{k} {v}" for k, v in results.versions.items()),
+        f"Settings: {results.settings}",
+        "",
+        _text_table(MEASUREMENT_HEADER, _measurement_rows(results)),
+        "",
+        _text_table(CHECK_HEADER, _check_rows(results)),
+    ]
+    parts += ["", *(f"* {note}" for note in results.notes)] if results.notes else []
+    return "\n".join(parts)
+
+
+def _md_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    def cells(row: tuple[str, ...]) -> str:
+        return "| " + " | ".join(c.replace("|", "\\|") for c in row) + " |"
+
+    return "\n".join([cells(header), "|" + "---|" * len(header), *map(cells, rows)])
+
+
+def render_markdown(results: Results, command: str) -> str:
+    parts = [
+        "# Benchmark results",
+        "",
+        f"Measured with `{command}` on: {results.machine}.",
+        "",
+        "Versions: " + "; ".join(f"{k} {v}" for k, v in results.versions.items()) + ".",
+        "",
+        f"Settings: {results.settings}.",
+        "",
+        _md_table(MEASUREMENT_HEADER, _measurement_rows(results)),
+        "",
+        _md_table(CHECK_HEADER, _check_rows(results)),
+    ]
+    parts += ["", *(f"- {note}" for note in results.notes)] if results.notes else []
+    return "\n".join(parts) + "\n"
+
+
+def _rst_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    def cell(text: str) -> str:
+        return text.replace("*", r"\*") or r"\-"
+
+    out = [".. list-table::", "   :header-rows: 1", ""]
+    for row in [header, *rows]:
+        out.append(f"   * - {cell(row[0])}")
+        out += [f"     - {cell(c)}" for c in row[1:]]
+    return "\n".join(out)
+
+
+def render_rst(results: Results, command: str) -> str:
+    parts = [
+        f"Measured with ``{command}`` on: {results.machine}.",
+        "",
+        "Versions: " + "; ".join(f"{k} {v}" for k, v in results.versions.items()) + ".",
+        "",
+        f"Settings: {results.settings}.",
+        "",
+        _rst_table(MEASUREMENT_HEADER, _measurement_rows(results)),
+        "",
+        _rst_table(CHECK_HEADER, _check_rows(results)),
+    ]
+    parts += ["", *(f"- {note.replace('*', chr(92) + '*')}" for note in results.notes)]
+    return "\n".join(parts).rstrip() + "\n"
+
+
+#: The section of ``docs/performance.rst`` this tool owns.
+BEGIN_MARK = ".. begin-benchmark-results"
+END_MARK = ".. end-benchmark-results"
+
+
+def replace_marked_section(page: Path, body: str) -> bool:
+    """Replace the text between the markers in ``page``; False if it has none."""
+    if not page.exists():
+        return False
+    text = page.read_text(encoding="utf-8")
+    pattern = re.compile(
+        rf"({re.escape(BEGIN_MARK)}[^\n]*\n)(.*?)(^{re.escape(END_MARK)})", re.S | re.M
+    )
+    if not pattern.search(text):
+        return False
+    new = pattern.sub(lambda m: f"{m.group(1)}\n{body}\n{m.group(3)}", text, count=1)
+    page.write_text(new, encoding="utf-8")
+    return True

@@ -1,0 +1,58 @@
+"""Upload a CSV file, or a DataFrame read from it; print time and peak RSS growth.
+
+The baseline RSS is taken after the imports, the client and whatever the
+caller must hold before the call: nothing for ``file`` with this SDK (it takes
+the path), the file's text for ``file`` with 0.1.9 (it takes only a string),
+and the DataFrame for ``df`` with either.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import _clients
+from _measure import PeakRSS, Timer, emit
+
+MANIFEST = {"dateColumnName": "Date", "dateFormat": "%Y-%m-%d", "entitiesColumnNames": ["Entity"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    _clients.add_arguments(parser)
+    parser.add_argument("source", choices=["file", "df"])
+    parser.add_argument("csv", type=Path)
+    args = parser.parse_args()
+
+    dataset = _clients.dataset(args)
+    if args.source == "df":
+        import pandas as pd
+
+        frame = pd.read_csv(args.csv)
+
+        def upload() -> bytes:
+            return dataset.upload_data_from_df(frame, uploadIndex=False, **MANIFEST)
+
+    elif args.side == "sdk":
+
+        def upload() -> bytes:
+            return dataset.upload_data_from_csv(args.csv, **MANIFEST)
+
+    else:
+        text = args.csv.read_text(encoding="utf-8")
+
+        def upload() -> bytes:
+            return dataset.upload_data_from_csv(text, **MANIFEST)
+
+    with PeakRSS() as memory, Timer() as timer:
+        response = upload()
+    try:
+        process = json.loads(response)
+    except ValueError:
+        raise SystemExit(f"upload answered {response[:500]!r}") from None
+    emit({"seconds": timer.seconds, "process": process, **memory.as_dict()})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""``secrets-dir``: the key of profile P is the file ``<dir>/alphacast-P``.
+
+``<dir>`` is ``ALPHACAST_SECRETS_DIR``, else ``/run/secrets``, where Docker
+(``docker secret``, Compose ``secrets:``) and many Kubernetes setups mount
+secrets as files. The file holds the key alone; one trailing newline is
+ignored. A missing directory or file is a miss (the chain goes on); a file that
+exists but cannot be read or holds no usable key stops the chain.
+
+The directory belongs to the platform (a tmpfs mount whose files are often
+root-owned and mode 0444), so the file's mode is not checked: keep the
+directory itself out of other users' reach.
+
+This plugin uses only the public API of the SDK: ``alphacast.Credential``,
+``alphacast.CredentialProvider``, ``alphacast.CredentialError`` and
+``alphacast.hookimpl``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import alphacast
+
+DIRECTORY_VARIABLE = "ALPHACAST_SECRETS_DIR"
+DEFAULT_DIRECTORY = "/run/secrets"
+FILE_PREFIX = "alphacast-"
+
+# A profile becomes part of a file name: no separators, no "..", no hidden files.
+_SAFE_PROFILE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+class SecretsDirProvider(alphacast.CredentialProvider):
+    """Reads ``<ALPHACAST_SECRETS_DIR or /run/secrets>/alphacast-<profile>``."""
+
+    name = "secrets-dir"
+
+    def directory(self) -> Path:
+        """The directory searched, from the environment at the time of the call."""
+        return Path(os.environ.get(DIRECTORY_VARIABLE) or DEFAULT_DIRECTORY).expanduser()
+
+    def path_for(self, profile: str) -> Path | None:
+        """The file that would hold ``profile``'s key; ``None`` if the name cannot be one."""
+        if not _SAFE_PROFILE.fullmatch(profile):
+            return None
+        return self.directory() / f"{FILE_PREFIX}{profile}"
+
+    def resolve(self, profile: str) -> alphacast.Credential | None:
+        path = self.path_for(profile)
+        if path is None:
+            return None
+        try:
+            raw = path.read_bytes()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except IsADirectoryError:
+            raise alphacast.CredentialError(
+                f"{path} is a directory, not a file holding the key",
+                provider=self.name,
+                profile=profile,
+            ) from None
+        except OSError as exc:
+            raise alphacast.CredentialError(
+                f"cannot read {path}: {exc.strerror}; check its permissions",
+                provider=self.name,
+                profile=profile,
+            ) from None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise alphacast.CredentialError(
+                f"{path} is not UTF-8 text; it should hold only the key",
+                provider=self.name,
+                profile=profile,
+            ) from None
+        # A single trailing newline is how `echo` and most tools write a file.
+        text = text.removesuffix("\n").removesuffix("\r")
+        return alphacast.Credential(
+            text, provider=self.name, source=f"{self.name} {path}", profile=profile
+        )
+
+    def describe_miss(self, profile: str) -> str:
+        path = self.path_for(profile)
+        if path is None:
+            return f"profile {profile!r} cannot be a file name in {self.directory()}"
+        if not self.directory().is_dir():
+            return f"{self.directory()} does not exist (set {DIRECTORY_VARIABLE})"
+        return f"no file {path}"
+
+
+@alphacast.hookimpl
+def alphacast_credential_providers() -> Iterable[alphacast.CredentialProvider]:
+    return [SecretsDirProvider()]

@@ -1,0 +1,105 @@
+"""The secrets-dir provider: the SDK's contract suite, then this plugin's own rules."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from alphacast_secrets_dir import SecretsDirProvider
+
+import alphacast
+from alphacast.testing import ProviderContract
+
+
+class TestSecretsDirContract(ProviderContract):
+    profiles = ("default", "contract-other")
+    entry_point = "secrets-dir"
+
+    def make_provider(self, tmp_path, monkeypatch):
+        (tmp_path / "secrets").mkdir()
+        monkeypatch.setenv("ALPHACAST_SECRETS_DIR", str(tmp_path / "secrets"))
+        return SecretsDirProvider()
+
+    def store_key(self, provider, profile, key):
+        (self.tmp_path / "secrets" / f"alphacast-{profile}").write_text(key + "\n")
+
+    def corrupt_store(self, provider, profile):
+        (self.tmp_path / "secrets" / f"alphacast-{profile}").write_bytes(b"\xff\xfe key")
+        return True
+
+
+@pytest.fixture
+def secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for name in list(os.environ):
+        if name.startswith("ALPHACAST_"):
+            monkeypatch.delenv(name)
+    directory = tmp_path / "secrets"
+    directory.mkdir()
+    monkeypatch.setenv("ALPHACAST_SECRETS_DIR", str(directory))
+    return directory
+
+
+def test_reads_alphacast_profile_file_in_the_directory(secrets):
+    (secrets / "alphacast-prod").write_text("ak_secrets_dir_prod_001\n")
+    credential = SecretsDirProvider().resolve("prod")
+    assert credential is not None
+    assert credential.api_key == "ak_secrets_dir_prod_001"
+    assert credential.source == f"secrets-dir {secrets / 'alphacast-prod'}"
+    assert credential.provider == "secrets-dir" and credential.profile == "prod"
+
+
+def test_default_directory_is_run_secrets(monkeypatch):
+    monkeypatch.delenv("ALPHACAST_SECRETS_DIR", raising=False)
+    assert SecretsDirProvider().directory() == Path("/run/secrets")
+
+
+def test_missing_directory_is_a_miss_that_says_so(secrets):
+    secrets.rmdir()
+    provider = SecretsDirProvider()
+    assert provider.resolve("default") is None
+    assert provider.describe_miss("default") == (
+        f"{secrets} does not exist (set ALPHACAST_SECRETS_DIR)"
+    )
+
+
+def test_missing_file_is_a_miss(secrets):
+    provider = SecretsDirProvider()
+    assert provider.resolve("default") is None
+    assert provider.describe_miss("default") == f"no file {secrets / 'alphacast-default'}"
+
+
+@pytest.mark.parametrize("profile", ["../escape", ".hidden", "a/b", "", "ü"])
+def test_profiles_that_are_not_plain_file_names_are_never_looked_up(secrets, profile):
+    (secrets.parent / "escape").write_text("ak_outside_the_dir_001")
+    (secrets / "alphacast-.hidden").write_text("ak_hidden_file_000001")
+    assert SecretsDirProvider().resolve(profile) is None
+    assert "cannot be a file name" in SecretsDirProvider().describe_miss(profile)
+
+
+def test_a_directory_in_place_of_the_file_stops_the_chain(secrets):
+    (secrets / "alphacast-default").mkdir()
+    with pytest.raises(alphacast.CredentialError, match="is a directory"):
+        SecretsDirProvider().resolve("default")
+
+
+def test_whitespace_inside_the_key_stops_the_chain_without_showing_it(secrets):
+    (secrets / "alphacast-default").write_text("ak_first_half second_half_0001\n")
+    with pytest.raises(alphacast.CredentialError) as info:
+        SecretsDirProvider().resolve("default")
+    assert "whitespace or control characters inside it" in str(info.value)
+    assert "second_half_0001" not in str(info.value)
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root reads anything")
+def test_unreadable_file_stops_the_chain(secrets):
+    path = secrets / "alphacast-default"
+    path.write_text("ak_unreadable_key_0001")
+    path.chmod(0)
+    with pytest.raises(alphacast.CredentialError, match="cannot read .*check its permissions"):
+        SecretsDirProvider().resolve("default")
+
+
+def test_a_name_the_filesystem_refuses_stops_the_chain(secrets):
+    with pytest.raises(alphacast.CredentialError, match="cannot read .*File name too long"):
+        SecretsDirProvider().resolve("p" * 300)

@@ -1,0 +1,253 @@
+"""``keyring``: the operating system's keyring, through the ``keyring`` library.
+
+Keys are stored under service ``alphacast`` with the profile as the user name,
+so the ``keyring`` command line reads and writes the same entries::
+
+    keyring set alphacast prod      # prompts for the key
+    keyring get alphacast prod
+
+The backend is whatever ``keyring`` selects (``PYTHON_KEYRING_BACKEND`` and the
+keyring configuration file apply). When it has no usable backend (the ``fail``
+or ``null`` one, as on a headless server), the provider contributes nothing.
+
+A keyring must never hang a script: when stdin is not a terminal, a locked
+Secret Service collection is reported at once instead of showing an unlock
+prompt nobody will answer, and every backend call runs with a timeout
+(``ALPHACAST_KEYRING_TIMEOUT`` seconds, default 10).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from alphacast.credentials import Credential, WritableCredentialProvider, validate_key
+from alphacast.errors import CredentialError
+from alphacast.hookspecs import hookimpl
+
+SERVICE = "alphacast"
+TIMEOUT_VARIABLE = "ALPHACAST_KEYRING_TIMEOUT"
+DEFAULT_TIMEOUT = 10.0
+
+_T = TypeVar("_T")
+
+_FIX = (
+    "check that the keyring service is running and unlocked (for the Secret Service: "
+    "DBUS_SESSION_BUS_ADDRESS is set and gnome-keyring-daemon or KeePassXC is running), "
+    "choose another backend with PYTHON_KEYRING_BACKEND, or leave keyring out of "
+    "ALPHACAST_CREDENTIAL_CHAIN"
+)
+_UNLOCK_FIX = (
+    "unlock it (log in to the desktop session, or run `keyring get alphacast PROFILE` "
+    "in a terminal to get an unlock prompt), or leave keyring out of "
+    "ALPHACAST_CREDENTIAL_CHAIN"
+)
+
+
+class _Unusable(Exception):
+    """The selected backend cannot store anything (fail or null keyring)."""
+
+
+def backend_name(backend: object) -> str:
+    """A short display name: ``SecretService``, ``macOS``, ``fail.Keyring``."""
+    module = type(backend).__module__.rsplit(".", 1)[-1]
+    cls = type(backend).__name__
+    if cls == "Keyring" and module not in ("fail", "null"):
+        return module
+    return f"{module}.{cls}"
+
+
+def _interactive() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (ValueError, OSError):
+        return False
+
+
+class KeyringProvider(WritableCredentialProvider):
+    """Reads and writes keys in the system keyring."""
+
+    name = "keyring"
+    priority = 50
+
+    def __init__(self, *, timeout: float | None = None) -> None:
+        self._timeout = timeout
+        self._last_backend = "keyring"
+        self._last_unusable = False
+
+    def _timeout_seconds(self) -> float:
+        if self._timeout is not None:
+            return self._timeout
+        raw = os.environ.get(TIMEOUT_VARIABLE)
+        try:
+            return float(raw) if raw else DEFAULT_TIMEOUT
+        except ValueError:
+            raise CredentialError(
+                f"{TIMEOUT_VARIABLE} must be a number of seconds, got {raw!r}",
+                provider=self.name,
+            ) from None
+
+    def _backend(self) -> Any:
+        import keyring
+        from keyring.backends import fail, null
+
+        backend = keyring.get_keyring()
+        self._last_backend = backend_name(backend)
+        self._last_unusable = isinstance(backend, fail.Keyring | null.Keyring)
+        if self._last_unusable:
+            raise _Unusable
+        if not _interactive():
+            _refuse_locked_secret_service(backend)
+        return backend
+
+    def _call(self, action: str, profile: str, call: Callable[[Any], _T], secret: str = "") -> _T:
+        """Run ``call(backend)`` in a worker thread, turning failures into CredentialError.
+
+        Without a terminal the call is abandoned after the timeout (the daemon
+        thread is left to finish on its own), so a backend waiting for an unlock
+        prompt cannot hang the process.
+        """
+        outcome: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                outcome["value"] = call(self._backend())
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+                outcome["error"] = exc
+
+        worker = threading.Thread(target=work, name=f"alphacast-keyring-{action}", daemon=True)
+        worker.start()
+        timeout = None if _interactive() else self._timeout_seconds()
+        worker.join(timeout)
+        if worker.is_alive():
+            raise CredentialError(
+                f"the keyring backend ({self._last_backend}) did not answer within "
+                f"{timeout:g} s while trying to {action} the key of profile {profile!r} "
+                f"(it may be waiting for an unlock prompt); {_FIX}",
+                provider=self.name,
+                profile=profile,
+            )
+        if "error" in outcome:
+            raise self._translate(outcome["error"], action, profile, secret)
+        value: _T = outcome["value"]
+        return value
+
+    def _translate(
+        self, exc: BaseException, action: str, profile: str, secret: str
+    ) -> BaseException:
+        from keyring.errors import KeyringLocked, NoKeyringError
+
+        if isinstance(exc, CredentialError | _Unusable | NoKeyringError):
+            return exc
+        backend = self._last_backend
+        if isinstance(exc, KeyringLocked):
+            return CredentialError(
+                f"the keyring ({backend}) is locked, so the key of profile {profile!r} "
+                f"cannot be {action}d; {_UNLOCK_FIX}",
+                provider=self.name,
+                profile=profile,
+            )
+        if not isinstance(exc, Exception):
+            return exc  # KeyboardInterrupt, SystemExit: not ours to translate
+        detail = str(exc).splitlines()[0] if str(exc) else ""
+        if secret:
+            detail = detail.replace(secret, "***")
+        detail = f": {detail}" if detail else ""
+        return CredentialError(
+            f"the keyring backend ({backend}) failed to {action} the key of profile "
+            f"{profile!r} ({type(exc).__name__}{detail}); {_FIX}",
+            provider=self.name,
+            profile=profile,
+        )
+
+    def _source(self, profile: str) -> str:
+        return f"keyring {self._last_backend} service {SERVICE!r} user {profile!r}"
+
+    def resolve(self, profile: str) -> Credential | None:
+        from keyring.errors import NoKeyringError
+
+        try:
+            value = self._call("read", profile, lambda b: b.get_password(SERVICE, profile))
+        except (_Unusable, NoKeyringError):
+            self._last_unusable = True
+            return None
+        if value is None:
+            return None
+        return Credential(value, provider=self.name, source=self._source(profile), profile=profile)
+
+    def describe_miss(self, profile: str) -> str:
+        if self._last_unusable:
+            return f"no usable keyring backend ({self._last_backend})"
+        return f"no password for service {SERVICE!r} user {profile!r} in {self._last_backend}"
+
+    def store(self, profile: str, api_key: str) -> str:
+        from keyring.errors import NoKeyringError
+
+        key = validate_key(api_key, provider=self.name, source="the key to store", profile=profile)
+        try:
+            self._call(
+                "store", profile, lambda b: b.set_password(SERVICE, profile, key), secret=key
+            )
+        except (_Unusable, NoKeyringError):
+            raise CredentialError(
+                f"no usable keyring backend ({self._last_backend}) to store the key in; "
+                "install and start a keyring service, set PYTHON_KEYRING_BACKEND, or "
+                "store the key elsewhere (--store shared-file or encrypted-file)",
+                provider=self.name,
+                profile=profile,
+            ) from None
+        return self._source(profile)
+
+    def delete(self, profile: str) -> bool:
+        from keyring.errors import NoKeyringError, PasswordDeleteError
+
+        def remove(backend: Any) -> bool:
+            if backend.get_password(SERVICE, profile) is None:
+                return False
+            try:
+                backend.delete_password(SERVICE, profile)
+            except PasswordDeleteError:
+                return False
+            return True
+
+        try:
+            return self._call("delete", profile, remove)
+        except (_Unusable, NoKeyringError):
+            return False
+
+
+def _refuse_locked_secret_service(backend: object) -> None:
+    """Raise KeyringLocked instead of letting the Secret Service show an unlock prompt.
+
+    Mirrors how ``keyring``'s SecretService backend picks its collection.
+    """
+    from keyring.backends import SecretService, chainer
+    from keyring.errors import KeyringLocked
+
+    if isinstance(backend, chainer.ChainerBackend):
+        for member in backend.backends:
+            _refuse_locked_secret_service(member)
+        return
+    if not isinstance(backend, SecretService.Keyring):
+        return
+    import secretstorage
+
+    connection = secretstorage.dbus_init()
+    try:
+        path = getattr(backend, "preferred_collection", None)
+        try:
+            collection = secretstorage.Collection(connection, *([path] if path else []))
+        except secretstorage.exceptions.ItemNotFoundException:
+            return  # no default collection yet: creating one is the backend's business
+        if collection.is_locked():
+            raise KeyringLocked("the collection is locked and no terminal can prompt")
+    finally:
+        connection.close()
+
+
+@hookimpl
+def alphacast_credential_providers() -> Iterable[WritableCredentialProvider]:
+    return [KeyringProvider()]
