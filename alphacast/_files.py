@@ -36,11 +36,26 @@ def read_secret_file(path: Path, *, provider: str, profile: str | None = None) -
     Raises CredentialError if the file is readable by group or others, owned by
     another user, not a regular file, or unreadable.
     """
+    data, problem = read_file_checking_privacy(path, provider=provider, profile=profile)
+    if problem is not None:
+        raise problem
+    return data
+
+
+def read_file_checking_privacy(
+    path: Path, *, provider: str, profile: str | None = None
+) -> tuple[bytes | None, CredentialError | None]:
+    """The bytes of ``path`` (``None`` if missing) and, separately, the error
+    :func:`read_secret_file` would raise about its permissions or owner.
+
+    For files that may or may not hold a secret (a project's ``.env``): the caller
+    refuses the file only if it turns out to hold one.
+    """
     # Symlinks are followed on read: Kubernetes mounts secrets as symlinks.
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
-        return None
+        return None, None
     except OSError as exc:
         raise CredentialError(
             f"cannot read {display_path(path)}: {exc.strerror}; check its permissions",
@@ -49,11 +64,19 @@ def read_secret_file(path: Path, *, provider: str, profile: str | None = None) -
         ) from None
     try:
         info = os.fstat(fd)
-        _check_private(path, info, provider=provider, profile=profile)
+        if not stat.S_ISREG(info.st_mode):
+            raise CredentialError(
+                f"{display_path(path)} is not a regular file", provider=provider, profile=profile
+            )
+        problem = None
+        try:
+            _check_private(path, info, provider=provider, profile=profile)
+        except CredentialError as exc:
+            problem = exc
         chunks = []
         while chunk := os.read(fd, 1 << 16):
             chunks.append(chunk)
-        return b"".join(chunks)
+        return b"".join(chunks), problem
     finally:
         os.close(fd)
 

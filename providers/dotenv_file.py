@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from alphacast._files import display_path, read_secret_file
+from alphacast._files import display_path, read_file_checking_privacy
 from alphacast.credentials import DEFAULT_PROFILE, Credential, CredentialProvider
 from alphacast.errors import CredentialError
 from alphacast.hookspecs import hookimpl
@@ -67,10 +67,17 @@ class DotenvProvider(CredentialProvider):
             )
         return chosen
 
-    def _values(self, profile: str) -> dict[str, str | None] | None:
-        """The variables of the file, or ``None`` if there is no file."""
+    def _values(
+        self, profile: str
+    ) -> tuple[dict[str, str | None] | None, CredentialError | None]:
+        """The variables of the file (``None`` if there is no file), and what is
+        wrong with its permissions, if anything.
+
+        A project's ``.env`` is often world-readable and holds no key of ours: only
+        a file that holds the variable we read must be private (see resolve).
+        """
         path, shown, explicit = self._location()
-        raw = read_secret_file(path, provider=self.name, profile=profile)
+        raw, problem = read_file_checking_privacy(path, provider=self.name, profile=profile)
         if raw is None:
             if explicit:
                 raise CredentialError(
@@ -79,16 +86,18 @@ class DotenvProvider(CredentialProvider):
                     provider=self.name,
                     profile=profile,
                 )
-            return None
-        return parse_dotenv(raw, shown=shown, provider=self.name, profile=profile)
+            return None, None
+        return parse_dotenv(raw, shown=shown, provider=self.name, profile=profile), problem
 
     def resolve(self, profile: str) -> Credential | None:
         if not self._applies_to(profile):
             return None
         variable = self._variable(profile)
-        values = self._values(profile)
+        values, privacy_problem = self._values(profile)
         if values is None or variable not in values:
             return None
+        if privacy_problem is not None:
+            raise privacy_problem
         _, shown, _ = self._location()
         value = values[variable]
         if value is None:
@@ -107,7 +116,7 @@ class DotenvProvider(CredentialProvider):
         path, shown, _ = self._location()
         try:
             variable = self._variable(profile)
-            values = self._values(profile)
+            values, _ = self._values(profile)
         except CredentialError as exc:
             return str(exc)
         if values is None:

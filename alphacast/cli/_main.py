@@ -158,14 +158,15 @@ def _demo(args: argparse.Namespace) -> int:
 def _emulator(args: argparse.Namespace) -> int:
     from alphacast.emulator.cli import main as emulator_main
 
-    return emulator_main(list(args.args))
+    status: int = emulator_main(list(args.args))
+    return status
 
 
 def _plugins(args: argparse.Namespace) -> int:
     from alphacast import plugins
 
     found = plugins.registry()
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "plugin": info.name,
             "distribution": info.distribution,

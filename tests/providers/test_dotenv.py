@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from alphacast import AlphacastError, AlphacastWarning, CredentialError
+from alphacast import AlphacastError, AlphacastWarning, CredentialError, NoCredentialError
 from alphacast.providers.dotenv_file import DotenvProvider
 
 KEY = "ak_dotenv_0123456789abcdef"
@@ -173,3 +173,24 @@ def test_random_dotenv_only_raises_alphacast_errors(provider, key, before, after
     if credential is not None:
         assert key[3:] not in repr(credential)
     assert isinstance(provider.describe_miss("default"), str)
+
+
+def test_a_world_readable_env_without_our_variable_is_a_miss_not_an_error(isolated_env):
+    from pathlib import Path
+
+    from alphacast.chain import CredentialChain
+    from alphacast.providers.dotenv_file import DotenvProvider
+
+    env_file = Path.cwd() / ".env"
+    env_file.write_text("DATABASE_URL=postgres://localhost/app\n")
+    env_file.chmod(0o644)
+    provider = DotenvProvider()
+    assert provider.resolve("default") is None
+    assert "ALPHACAST_API_KEY not in" in provider.describe_miss("default")
+    with pytest.raises(NoCredentialError):
+        CredentialChain([provider]).resolve("default")
+    env_file.write_text("ALPHACAST_API_KEY=ak_world_readable_key_9999\n")
+    with pytest.raises(CredentialError) as info:
+        provider.resolve("default")
+    assert "chmod 600" in str(info.value)
+    assert "ak_world_readable_key_9999" not in str(info.value)
