@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import types
+from collections.abc import Iterable
 
 import pytest
 
-from alphacast import Credential, CredentialError, CredentialProvider, NoCredentialError, PluginError
-from alphacast import plugins
+from alphacast import (
+    Credential,
+    CredentialError,
+    CredentialProvider,
+    NoCredentialError,
+    PluginError,
+    plugins,
+)
 from alphacast.chain import CredentialChain, resolve_profile
 
 

@@ -41,7 +41,7 @@ def test_sections_and_location(isolated_env: Path, monkeypatch: pytest.MonkeyPat
 
 
 def test_group_readable_config_is_refused_with_the_fix(isolated_env: Path):
-    path = write_private(isolated_env / ".alphacast" / "config", "[default]\n", mode=0o644)
+    write_private(isolated_env / ".alphacast" / "config", "[default]\n", mode=0o644)
     with pytest.raises(CredentialError) as info:
         profile_settings("default")
     assert "chmod 600" in str(info.value) and "config" in str(info.value)
