@@ -35,9 +35,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     print(f"profile: {profile}")
     for row in rows:
         mark = "*" if row["selected"] else " "
-        print(
-            f"{mark} {row['provider']:<16} {row['status']:<9} {row['fingerprint'] or '':<7} {row['detail']}"
-        )
+        fingerprint = row["fingerprint"] or ""
+        print(f"{mark} {row['provider']:<16} {row['status']:<9} {fingerprint:<7} {row['detail']}")
     return 0
 
 
