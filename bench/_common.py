@@ -54,15 +54,23 @@ def ensure_reference_venv() -> str:
     venv.EnvBuilder(clear=True, with_pip=True).create(VENV_019)
     installed = subprocess.run(
         [python, "-m", "pip", "install", "--quiet", REFERENCE, "pandas"],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     if installed.returncode != 0:
         raise RuntimeError(f"pip install {REFERENCE} pandas failed:\n{installed.stderr[-3000:]}")
     # It must import the published package, not this checkout.
     found = subprocess.run(
-        [python, "-c", "import alphacast, importlib.metadata as m; "
-         "print(m.version('alphacast'), alphacast.__file__)"],
-        cwd=neutral_dir(), check=True, capture_output=True, text=True,
+        [
+            python,
+            "-c",
+            "import alphacast, importlib.metadata as m; "
+            "print(m.version('alphacast'), alphacast.__file__)",
+        ],
+        cwd=neutral_dir(),
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.split()
     if found[0] != "0.1.9" or not found[1].startswith(str(VENV_019)):
         raise RuntimeError(f"{VENV_019} does not hold alphacast 0.1.9: {found}")
@@ -98,12 +106,17 @@ def worker_env(home: Path | None = None, **extra: str) -> dict[str, str]:
     return env
 
 
-def run_worker(python: str, script: str, args: list[str], env: dict[str, str],
-               timeout: float = 1800) -> dict[str, Any]:
+def run_worker(
+    python: str, script: str, args: list[str], env: dict[str, str], timeout: float = 1800
+) -> dict[str, Any]:
     """Run ``workers/<script>`` and return the JSON object it printed last."""
     proc = subprocess.run(
         [python, str(WORKERS / script), *args],
-        cwd=neutral_dir(), env=env, capture_output=True, text=True, timeout=timeout,
+        cwd=neutral_dir(),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     lines = proc.stdout.strip().splitlines()
     if proc.returncode != 0 or not lines:
@@ -174,15 +187,23 @@ def package_versions() -> dict[str, str]:
 
     here = {name: metadata.version(name) for name in ("alphacast", "requests", "urllib3")}
     there = subprocess.run(
-        [venv_python(), "-c", "import importlib.metadata as m, json; print(json.dumps("
-         "{n: m.version(n) for n in ('alphacast', 'requests', 'urllib3', 'pandas')}))"],
-        cwd=neutral_dir(), capture_output=True, text=True, check=True,
+        [
+            venv_python(),
+            "-c",
+            "import importlib.metadata as m, json; print(json.dumps("
+            "{n: m.version(n) for n in ('alphacast', 'requests', 'urllib3', 'pandas')}))",
+        ],
+        cwd=neutral_dir(),
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     ref = json.loads(there)
     return {
         "alphacast (this SDK)": here["alphacast"],
         "requests / urllib3 (this SDK)": f"{here['requests']} / {here['urllib3']}",
         "alphacast (reference)": ref["alphacast"],
-        "requests / urllib3 / pandas (reference)":
-            f"{ref['requests']} / {ref['urllib3']} / {ref['pandas']}",
+        "requests / urllib3 / pandas (reference)": " / ".join(
+            ref[n] for n in ("requests", "urllib3", "pandas")
+        ),
     }

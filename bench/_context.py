@@ -77,5 +77,7 @@ class Context:
         elapsed = time.monotonic() - started
         if status not in SUCCEEDED:
             raise RuntimeError(f"upload process {process_id} ended {record!r}")
-        log(f"  emulator processed upload {process_id} ({status}) {elapsed:.1f} s after it returned")
+        log(
+            f"  emulator processed upload {process_id} ({status}) {elapsed:.1f} s after it returned"
+        )
         return elapsed

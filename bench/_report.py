@@ -122,9 +122,16 @@ def render_markdown(results: Results, command: str) -> str:
     return "\n".join(parts) + "\n"
 
 
+def _rst_escape(text: str) -> str:
+    """Plain text for reStructuredText: ``ak_...`` must not become a link target."""
+    for char in "\\*_`|":
+        text = text.replace(char, "\\" + char)
+    return text
+
+
 def _rst_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
     def cell(text: str) -> str:
-        return text.replace("*", r"\*") or r"\-"
+        return _rst_escape(text) or r"\-"
 
     out = [".. list-table::", "   :header-rows: 1", ""]
     for row in [header, *rows]:
@@ -145,7 +152,7 @@ def render_rst(results: Results, command: str) -> str:
         "",
         _rst_table(CHECK_HEADER, _check_rows(results)),
     ]
-    parts += ["", *(f"- {note.replace('*', chr(92) + '*')}" for note in results.notes)]
+    parts += ["", *(f"- {_rst_escape(note)}" for note in results.notes)]
     return "\n".join(parts).rstrip() + "\n"
 
 

@@ -86,7 +86,9 @@ def _kdf(ctx: Context) -> None:
     shutil.rmtree(home, ignore_errors=True)
     env = worker_env(home, ALPHACAST_PASSPHRASE="correct horse battery staple")
     run_worker(PYTHON, "kdf.py", ["setup"], env)
-    r = run_worker(PYTHON, "kdf.py", ["measure"], {**env, "ALPHACAST_CREDENTIAL_CHAIN": "encrypted-file"})
+    r = run_worker(
+        PYTHON, "kdf.py", ["measure"], {**env, "ALPHACAST_CREDENTIAL_CHAIN": "encrypted-file"}
+    )
     log(f"encrypted file: {r}")
     ctx.results.measurements.append(
         Measurement(

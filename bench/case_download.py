@@ -39,7 +39,8 @@ def run(ctx: Context) -> None:
     dataset_id = seed(ctx)
     out = WORK / "download.csv"
     outcome: dict[str, list[dict[str, float]]] = {side: [] for side in SIDES}
-    for rep in range(ctx.reps_transfer):
+    reps = max(3, ctx.reps_transfer)  # cheap next to uploads: no processing to wait for
+    for rep in range(reps):
         for side in SIDES:
             python = venv_python() if side == "v019" else PYTHON
             env = worker_env(REQUESTS_CA_BUNDLE=ctx.ca_file) if side == "v019" else worker_env()
@@ -54,7 +55,7 @@ def run(ctx: Context) -> None:
                 f"{seconds(result['seconds'])}, RSS +{megabytes(result['rss_growth'])}"
             )
     sdk, ref = (_summary(outcome[side]) for side in SIDES)
-    how = f"median of {ctx.reps_transfer}" if ctx.reps_transfer > 1 else "1 run"
+    how = f"median of {reps}"
     ctx.results.measurements.append(
         Measurement(
             f"download_data to disk: {sdk['bytes'] / MB:.0f} MB CSV, {how} "

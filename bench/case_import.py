@@ -37,8 +37,12 @@ def loaded_modules() -> dict[str, object]:
         "'count': len(set(sys.modules) - before)}))"
     )
     out = subprocess.run(
-        [PYTHON, "-c", code], cwd=neutral_dir(), env=worker_env(),
-        capture_output=True, text=True, check=True,
+        [PYTHON, "-c", code],
+        cwd=neutral_dir(),
+        env=worker_env(),
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     found: dict[str, object] = json.loads(out.strip().splitlines()[-1])
     return found

@@ -46,13 +46,17 @@ def run(ctx: Context) -> None:
     _report(ctx, outcome, size)
 
 
-def _report(ctx: Context, outcome: dict[tuple[str, str], list[dict[str, float]]], size: int) -> None:
+def _report(
+    ctx: Context, outcome: dict[tuple[str, str], list[dict[str, float]]], size: int
+) -> None:
     reps = ctx.reps_transfer
     how = f"median of {reps}" if reps > 1 else "1 run"
     for source in ("file", "df"):
         sdk = _summary(outcome[(source, "sdk")], size)
         ref = _summary(outcome[(source, "v019")], size)
-        what = "a file (0.1.9: the file read into a str first)" if source == "file" else "a DataFrame"
+        what = (
+            "a file (0.1.9: the file read into a str first)" if source == "file" else "a DataFrame"
+        )
         ctx.results.measurements.append(
             Measurement(
                 f"{SOURCE_LABEL[source]}: {size / MB:.0f} MB CSV from {what}, {how}",

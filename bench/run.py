@@ -1,7 +1,7 @@
 """Benchmarks of this SDK against the published alphacast 0.1.9 and the physical floor.
 
-    python bench/run.py                # everything, 200 MB transfers (~15 min on 2 cores)
-    python bench/run.py --quick        # 20 MB transfers, fewer repetitions (~3 min)
+    python bench/run.py                # everything, 200 MB transfers (~5 min on 2 cores)
+    python bench/run.py --quick        # 20 MB transfers, fewer repetitions (~1 min)
     python bench/run.py --only metadata --only import
     python bench/run.py --size-mb 500  # transfer size
 
@@ -60,19 +60,40 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Benchmark this SDK against alphacast 0.1.9 and the floor."
     )
-    parser.add_argument("--quick", action="store_true",
-                        help="20 MB transfers and fewer repetitions (a smoke run)")
-    parser.add_argument("--only", action="append", choices=sorted(CASES), metavar="NAME",
-                        help=f"run only this case (repeatable): {', '.join(CASES)}")
-    parser.add_argument("--size-mb", type=int, default=None,
-                        help="size of the generated CSV for transfers (default 200, quick 20)")
+    parser.add_argument(
+        "--quick", action="store_true", help="20 MB transfers and fewer repetitions (a smoke run)"
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=sorted(CASES),
+        metavar="NAME",
+        help=f"run only this case (repeatable): {', '.join(CASES)}",
+    )
+    parser.add_argument(
+        "--size-mb",
+        type=int,
+        default=None,
+        help="size of the generated CSV for transfers (default 200, quick 20)",
+    )
     parser.add_argument("--calls", type=int, default=300, help="metadata calls per run")
-    parser.add_argument("--reps", type=int, default=None,
-                        help="repetitions of the metadata runs (default 5, quick 3)")
-    parser.add_argument("--transfer-reps", type=int, default=None,
-                        help="repetitions of each upload/download (default 1, quick 2)")
-    parser.add_argument("--no-write", action="store_true",
-                        help="print only; do not write RESULTS.md or the docs page")
+    parser.add_argument(
+        "--reps",
+        type=int,
+        default=None,
+        help="repetitions of the metadata runs (default 5, quick 3)",
+    )
+    parser.add_argument(
+        "--transfer-reps",
+        type=int,
+        default=None,
+        help="repetitions of each upload/download (default 1, quick 2)",
+    )
+    parser.add_argument(
+        "--no-write",
+        action="store_true",
+        help="print only; do not write RESULTS.md or the docs page",
+    )
     return parser.parse_args(argv)
 
 

@@ -12,7 +12,9 @@ import argparse
 from typing import Any
 
 
-def add_arguments(parser: argparse.ArgumentParser, sides: tuple[str, ...] = ("sdk", "v019")) -> None:
+def add_arguments(
+    parser: argparse.ArgumentParser, sides: tuple[str, ...] = ("sdk", "v019")
+) -> None:
     parser.add_argument("side", choices=sides)
     parser.add_argument("--api-url", required=True)
     parser.add_argument("--workspace-url", required=True)

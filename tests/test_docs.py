@@ -1,0 +1,330 @@
+"""Docs that cannot rot.
+
+1. Every ``.. code-block:: python`` example in ``docs/`` runs, page by page, against a
+   real emulator (each page's examples in order, in one namespace), in the environment
+   ``docs/index.rst`` describes. An example may be skipped only with a stated reason,
+   by an RST comment right before it: ``.. doc-test: skip -- why``.
+2. Every hookspec, every public name in ``alphacast.__all__`` and every command of
+   the command line has an entry in the docs; every ``ALPHACAST_*`` variable the code
+   reads is mentioned; every error class is on the troubleshooting page.
+
+``sphinx-build -W`` itself runs in CI and ``tox -e docs``, not here.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import os
+import re
+import sys
+import textwrap
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import alphacast
+from alphacast import hookspecs
+from tests.conftest import ALICE_KEY, BOB_KEY
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+PAGES = sorted(p for p in DOCS.rglob("*.rst") if "_build" not in p.parts)
+
+sys.path.insert(0, str(DOCS / "_ext"))
+import cli_reference  # noqa: E402 - the docs extension's renderer (no Sphinx needed)
+
+#: Profiles of the shared credentials file the examples run with (see docs/index.rst).
+DOC_PROFILES = {"default": ALICE_KEY, "prod": ALICE_KEY, "research": BOB_KEY}
+
+_CODE_BLOCK = re.compile(r"^(?P<indent>[ \t]*)\.\. code-block::[ \t]*(?P<lang>\S+)[ \t]*$")
+_ANY_CODE = re.compile(r"^\s*\.\. (?:code-block|code|sourcecode)::\s*(?P<lang>\S*)")
+_MARKER = re.compile(r"^\s*\.\. doc-test:\s*(?P<what>\S+)\s*(?:--\s*(?P<reason>.*))?$")
+
+
+@dataclass
+class Example:
+    page: Path
+    line: int  # 1-based line of the first line of code
+    code: str
+    skip: str | None
+
+    @property
+    def where(self) -> str:
+        return f"{self.page.relative_to(ROOT)}:{self.line}"
+
+
+def python_examples(page: Path) -> list[Example]:
+    """The ``.. code-block:: python`` blocks of ``page``, with their skip markers."""
+    lines = page.read_text(encoding="utf-8").splitlines()
+    found: list[Example] = []
+    pending: str | None = None
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        marker = _MARKER.match(line)
+        if marker:
+            what, reason = marker["what"], (marker["reason"] or "").strip()
+            assert what == "skip", f"{page}:{index + 1}: unknown doc-test marker {what!r}"
+            assert reason, f"{page}:{index + 1}: a skipped example needs a reason (-- why)"
+            pending = reason
+            index += 1
+            continue
+        block = _CODE_BLOCK.match(line)
+        if not block or block["lang"] != "python":
+            # A marker must be followed (after blank lines) by the block it applies to.
+            assert not (line.strip() and pending), (
+                f"{page}:{index + 1}: a doc-test marker must come right before a python block"
+            )
+            index += 1
+            continue
+        indent = len(block["indent"])
+        index += 1
+        while index < len(lines) and re.match(r"^\s+:[\w-]+:", lines[index]):
+            index += 1  # directive options such as :caption:
+        body: list[str] = []
+        start = index + 1
+        while index < len(lines):
+            text = lines[index]
+            if text.strip() and len(text) - len(text.lstrip()) <= indent:
+                break
+            body.append(text)
+            index += 1
+        while body and not body[0].strip():
+            body.pop(0)
+            start += 1
+        code = textwrap.dedent("\n".join(body)).strip("\n") + "\n"
+        found.append(Example(page, start, code, pending))
+        pending = None
+    return found
+
+
+EXAMPLES = {page: python_examples(page) for page in PAGES}
+PAGES_WITH_EXAMPLES = [
+    page for page, found in EXAMPLES.items() if any(not example.skip for example in found)
+]
+
+
+@pytest.fixture(scope="module")
+def docs_emulator() -> Iterator[object]:
+    """An emulator of the docs' own (examples create repositories and datasets), with
+    the same two accounts as the session's."""
+    from alphacast.emulator import Emulator
+
+    with Emulator(accounts={"alice": ALICE_KEY, "bob": BOB_KEY}) as emu:
+        yield emu
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+@pytest.fixture
+def docs_environment(
+    docs_emulator: object, isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    """The environment docs/index.rst promises the examples (HOME is already isolated)."""
+    home = isolated_env
+    monkeypatch.setenv("ALPHACAST_API_URL", docs_emulator.api_url)  # type: ignore[attr-defined]
+    monkeypatch.setenv("ALPHACAST_WORKSPACE_URL", docs_emulator.workspace_url)  # type: ignore[attr-defined]
+    shared = "".join(f"[{name}]\napi_key = {key}\n\n" for name, key in DOC_PROFILES.items())
+    _write_private(home / ".alphacast" / "credentials", shared)
+    _write_private(Path.cwd() / ".env", f"API_KEY={ALICE_KEY}\n")
+    environ = dict(os.environ)
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        yield home
+    finally:
+        # Examples may set variables or configure logging: undo it for the next test.
+        os.environ.clear()
+        os.environ.update(environ)
+        for handler in root.handlers[:]:
+            if handler not in handlers:
+                root.removeHandler(handler)
+                handler.close()
+        root.setLevel(level)
+
+
+def _close_clients(namespace: dict[str, object]) -> None:
+    from alphacast.client import Alphacast
+
+    for value in list(namespace.values()):
+        if isinstance(value, Alphacast):
+            value.close()
+        elif isinstance(value, dict):
+            for item in value.values():
+                if isinstance(item, Alphacast):
+                    item.close()
+
+
+@pytest.mark.parametrize(
+    "page", PAGES_WITH_EXAMPLES, ids=[str(p.relative_to(DOCS)) for p in PAGES_WITH_EXAMPLES]
+)
+def test_python_examples_run_against_the_emulator(page: Path, docs_environment: Path) -> None:
+    namespace: dict[str, object] = {"__name__": f"docs_example_{page.stem}"}
+    try:
+        for example in EXAMPLES[page]:
+            if example.skip:
+                continue
+            # Pad so tracebacks point at the page's own line numbers.
+            source = "\n" * (example.line - 1) + example.code
+            exec(compile(source, str(example.page), "exec"), namespace)  # noqa: S102
+    finally:
+        _close_clients(namespace)
+
+
+def test_examples_are_found_and_skips_are_rare() -> None:
+    every = [example for found in EXAMPLES.values() for example in found]
+    assert len(every) >= 20, "the example parser finds too few python blocks"
+    skipped = [example.where for example in every if example.skip]
+    assert len(skipped) <= 3, f"too many examples skipped: {skipped}"
+
+
+def test_every_code_block_is_one_the_runner_understands() -> None:
+    """A python example written as ``.. code::`` or ``py`` would silently escape the runner."""
+    for page in PAGES:
+        for number, line in enumerate(page.read_text(encoding="utf-8").splitlines(), 1):
+            found = _ANY_CODE.match(line)
+            if found is None:
+                continue
+            lang = found["lang"].lower()
+            assert not line.lstrip().startswith((".. code::", ".. sourcecode::")), (
+                f"{page}:{number}: use `.. code-block:: LANG`"
+            )
+            assert lang, f"{page}:{number}: name the language of the code block"
+            assert lang == "python" or "py" not in lang or lang in ("pycon",), (
+                f"{page}:{number}: write Python examples as `.. code-block:: python`"
+            )
+
+
+# -- drift: everything public has an entry -------------------------------------------
+
+ALL_TEXT = "\n".join(page.read_text(encoding="utf-8") for page in PAGES)
+_DOCUMENTED = re.compile(
+    r"^\s*\.\. (?:auto)?(?:py:)?(?:class|exception|function|data|attribute|decorator|method)"
+    r"::\s+(?P<name>[\w.]+)",
+    re.M,
+)
+DOCUMENTED = {m["name"] for m in _DOCUMENTED.finditer(ALL_TEXT)}
+
+
+def _hookspec_names() -> list[str]:
+    marker = f"{hookspecs.PROJECT_NAME}_spec"
+    return [
+        name
+        for name, function in inspect.getmembers(hookspecs, inspect.isfunction)
+        if hasattr(function, marker)
+    ]
+
+
+def test_every_hookspec_is_documented() -> None:
+    names = _hookspec_names()
+    assert names, "no hookspec found in alphacast.hookspecs"
+    for name in names:
+        assert f"alphacast.hookspecs.{name}" in DOCUMENTED, (
+            f"hook {name} has no `.. autofunction:: alphacast.hookspecs.{name}` in docs/"
+        )
+        assert name.startswith("alphacast_"), f"hook {name} must be named alphacast_*"
+
+
+def test_every_public_name_is_documented() -> None:
+    for name in alphacast.__all__:
+        assert f"alphacast.{name}" in DOCUMENTED or (
+            name in DOCUMENTED and ".. py:module:: alphacast" in ALL_TEXT
+        ), f"alphacast.{name} is in __all__ but has no entry in docs/ (e.g. in api.rst)"
+
+
+def _cli_tree() -> cli_reference.Command:
+    directive = re.search(
+        r"^\.\. alphacast-cli:: (?P<spec>\S+)\n(?P<options>(?:[ ]+:.*\n)*)", ALL_TEXT, re.M
+    )
+    assert directive, "no `.. alphacast-cli::` directive in docs/"
+    assert directive["spec"] == "alphacast.cli._main:build_parser"
+    delegates = cli_reference.delegates_option(
+        "\n".join(
+            line.split(":delegate:", 1)[1]
+            for line in directive["options"].splitlines()
+            if ":delegate:" in line
+        )
+    )
+    assert delegates == {"emulator": "alphacast.emulator.cli:build_parser"}
+    from alphacast.cli._main import build_parser
+
+    return cli_reference.command_tree(build_parser(), delegates=delegates)
+
+
+def test_every_cli_command_is_in_the_generated_reference_and_described_by_hand() -> None:
+    tree = _cli_tree()
+    commands = list(tree.walk())
+    rendered = "\n".join(cli_reference.render_rst(tree))
+    paths = [command.path for command in commands]
+    # The whole parser reaches the reference, nested subcommands included.
+    assert {"alphacast auth set", "alphacast datasets upload", "alphacast search"} <= set(paths)
+    for command in commands:
+        assert f"\n{command.path}\n" in rendered, f"{command.path} missing from the reference"
+        for action in command.parser._actions:
+            for option in action.option_strings:
+                if option not in ("-h", "--help"):
+                    assert f".. option:: {option}" in rendered or f", {option}" in rendered, (
+                        f"{command.path} {option} missing from the reference"
+                    )
+        if command is not tree:
+            assert command.help, f"`{command.path}` has no help text in build_parser()"
+            # And a person wrote about it somewhere, beyond the generated reference.
+            assert f"``{command.path}" in ALL_TEXT, (
+                f"`{command.path}` is not described anywhere in docs/ (add it to cli.rst)"
+            )
+
+
+def test_the_emulator_options_are_rendered_from_its_own_parser() -> None:
+    tree = _cli_tree()
+    emulator = next(c for c in tree.walk() if c.path == "alphacast emulator")
+    assert emulator.missing_delegate is None, emulator.missing_delegate
+    assert emulator.delegated_from == "alphacast.emulator.cli:build_parser"
+    rendered = "\n".join(cli_reference.render_rst(emulator))
+    for option in ("--account", "--tls", "--fail-rate", "--json"):
+        assert f".. option:: {option}" in rendered
+
+
+def _variables_read_by_the_code() -> set[str]:
+    found: set[str] = set()
+    for directory in (ROOT / "alphacast", ROOT / "providers"):
+        for path in directory.rglob("*.py"):
+            if "emulator" in path.parts:
+                continue
+            found |= set(re.findall(r"\bALPHACAST_[A-Z][A-Z0-9_]*\b", path.read_text()))
+    vault = (ROOT / "providers" / "vault.py").read_text()
+    found |= {f"VAULT_{s}" for s in re.findall(r'_env\("([A-Z_]+)"\)', vault)}
+    found |= {f"BAO_{s}" for s in re.findall(r'_env\("([A-Z_]+)"\)', vault)}
+    found |= set(re.findall(r'"((?:VAULT|BAO)_[A-Z_]+)"', vault))
+    return found
+
+
+def test_every_environment_variable_is_documented() -> None:
+    variables = _variables_read_by_the_code()
+    assert {"ALPHACAST_API_KEY", "ALPHACAST_PROFILE", "VAULT_ADDR"} <= variables
+    missing = sorted(v for v in variables if f"``{v}``" not in ALL_TEXT)
+    assert not missing, f"environment variables not documented in docs/: {missing}"
+
+
+def test_every_error_class_is_on_the_troubleshooting_page() -> None:
+    from alphacast import errors
+
+    page = (DOCS / "troubleshooting.rst").read_text(encoding="utf-8")
+    for name in errors.__all__:
+        assert name in page, f"{name} is not explained in docs/troubleshooting.rst"
+
+
+def test_performance_page_keeps_the_benchmark_markers() -> None:
+    """``python bench/run.py`` writes its figures between these two lines."""
+    page = (DOCS / "performance.rst").read_text(encoding="utf-8")
+    begin = page.index("\n.. begin-benchmark-results")
+    end = page.index("\n.. end-benchmark-results")
+    assert begin < end
+    assert "python bench/run.py" in page
