@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from alphacast._progress import Progress
 from alphacast.transport import Transport
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 Destination = str | os.PathLike[str] | IO[bytes]
 
@@ -76,20 +80,23 @@ def _copy(chunks: Any, out: IO[bytes], bar: Progress) -> None:
         bar.update(len(chunk))
 
 
-class _CountingReader:
-    """A file-like view of a response that reports progress as it is read."""
+class _CountingReader(io.RawIOBase):
+    """A read-only file view of a response that reports progress as it is read."""
 
     def __init__(self, raw: Any, bar: Progress) -> None:
+        super().__init__()
         self._raw = raw
         self._bar = bar
 
-    def read(self, size: int = -1) -> bytes:
-        data: bytes = self._raw.read(size if size and size > 0 else CHUNK)
-        self._bar.update(len(data))
-        return data
+    def readable(self) -> bool:
+        return True
 
-    def __iter__(self) -> Any:
-        return iter(lambda: self.read(CHUNK), b"")
+    def readinto(self, buffer: WriteableBuffer, /) -> int:
+        view = memoryview(buffer).cast("B")
+        data: bytes = self._raw.read(len(view))
+        view[: len(data)] = data
+        self._bar.update(len(data))
+        return len(data)
 
 
 def _to_dataframe(
@@ -103,6 +110,6 @@ def _to_dataframe(
     bar = Progress("download", None, enabled=progress)
     with response:
         response.raw.decode_content = True
-        frame = pd.read_csv(_CountingReader(response.raw, bar))
+        frame = pd.read_csv(io.BufferedReader(_CountingReader(response.raw, bar), CHUNK))
     bar.close()
     return frame
