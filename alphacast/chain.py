@@ -10,9 +10,10 @@ specific first:
 2. for the process: ``ALPHACAST_CREDENTIAL_CHAIN=name,name,...``;
 3. per profile: ``credential_chain = name, name`` in ``~/.alphacast/config``.
 
-A provider returning ``None`` lets the chain go on; a :class:`CredentialError`
-stops it; any other exception is wrapped in :class:`PluginError` and stops it
-too (fail closed: never fall through to what may be another account's key).
+A provider returning ``None`` lets the chain go on; a
+:exc:`~alphacast.CredentialError` stops it; any other exception is wrapped in
+:exc:`~alphacast.PluginError` and stops it too (fail closed: never fall through to
+what may be another account's key).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from alphacast import plugins
 from alphacast.config import profile_settings, select_profile, split_names
 from alphacast.credentials import Credential, CredentialProvider
 from alphacast.errors import CredentialError, NoCredentialError, PluginError
@@ -144,6 +144,10 @@ class CredentialChain:
     def for_profile(cls, profile: str, order: Sequence[str] | None = None) -> CredentialChain:
         """The chain for ``profile``: ``order`` if given, else the environment's,
         the config file's, or the default order."""
+        # Imported here, not at the top: plugins imports pluggy, which a client
+        # given its key in code never needs.
+        from alphacast import plugins
+
         found = plugins.registry()
         if order is None:
             env_order = os.environ.get("ALPHACAST_CREDENTIAL_CHAIN")

@@ -96,6 +96,7 @@ def _discover() -> Registry:
     result = Registry()
     disabled = _disabled()
     candidates: list[tuple[str, str | None, str | None, Any]] = []
+
     # The SDK's own distribution registers first, so no other plugin can take the
     # name of a built-in provider (a plugin named "keyring" cannot shadow the real one).
     def load_order(ep: metadata.EntryPoint) -> tuple[bool, str]:

@@ -4,8 +4,9 @@ Resource classes build requests and shape results; this module sends them. It
 owns the ``requests.Session`` (keep-alive connections reused across calls),
 applies the credential through :class:`~alphacast.auth.KeyAuth`, retries by the
 client's :class:`~alphacast.retry.RetryPolicy`, re-resolves the credential once
-on a 401, follows redirects without ever carrying the key to another host, and
-turns failures into :mod:`alphacast.errors` with every key masked.
+on a 401, follows redirects without ever carrying the key to another host, never
+lets ``~/.netrc`` replace or add credentials, and turns failures into
+:mod:`alphacast.errors` with every key masked.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import requests.auth
 import urllib3.exceptions
 
 from alphacast import _version
@@ -76,6 +78,23 @@ def check_url(url: str, what: str) -> str:
 def _origin(url: str) -> tuple[str, str, int | None]:
     parts = urlsplit(url)
     return parts.scheme, parts.hostname or "", parts.port
+
+
+class _AsBuilt(requests.auth.AuthBase):
+    """Leaves a request's headers as the transport built them.
+
+    Passed as ``auth=`` to every request: with no auth, requests fills in
+    credentials from ``~/.netrc`` (a ``trust_env`` behaviour), which would replace
+    our ``Authorization`` header with another login's, or add one where we send
+    none (the workspace host, another origin after a redirect). ``trust_env`` stays
+    on, so proxies and ``REQUESTS_CA_BUNDLE`` from the environment still apply.
+    """
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        return request
+
+
+_AS_BUILT = _AsBuilt()
 
 
 def _never_sent(exc: requests.RequestException) -> bool:
@@ -181,7 +200,7 @@ class Transport:
         body: BodyFactory | None,
         stream: bool,
     ) -> requests.Response:
-        origin = _origin(url)
+        origin: tuple[str, str, int | None] | None = None
         authenticated = True
         for _ in range(MAX_REDIRECTS + 1):
             headers: dict[str, str] = {}
@@ -192,7 +211,8 @@ class Transport:
             if body is not None:
                 content_type, payload = body()
                 headers["Content-Type"] = content_type
-            started = time.perf_counter()
+            debug = log.isEnabledFor(logging.DEBUG)
+            started = time.perf_counter() if debug else 0.0
             response = self.session.request(
                 method,
                 url,
@@ -200,22 +220,26 @@ class Transport:
                 data=payload,
                 json=json_body,
                 headers=headers,
+                auth=_AS_BUILT,
                 timeout=self.timeout,
                 verify=self.verify,
                 allow_redirects=False,
                 stream=stream,
             )
-            log.debug(
-                "%s %s -> %d in %.1f ms",
-                method,
-                self._shown(url),
-                response.status_code,
-                (time.perf_counter() - started) * 1000,
-            )
+            if debug:
+                log.debug(
+                    "%s %s -> %d in %.1f ms",
+                    method,
+                    self._shown(url),
+                    response.status_code,
+                    (time.perf_counter() - started) * 1000,
+                )
             location = response.headers.get("Location")
             if not response.is_redirect or not location:
                 return response
             response.close()
+            if origin is None:
+                origin = _origin(url)
             url = urljoin(url, location)
             # The key goes only to the origin it was configured for, and only over
             # a connection check_url would accept.

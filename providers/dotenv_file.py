@@ -27,9 +27,11 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from alphacast._files import display_path, read_file_checking_privacy
-from alphacast.credentials import DEFAULT_PROFILE, Credential, CredentialProvider
+from alphacast.credentials import Credential, CredentialProvider
 from alphacast.errors import CredentialError
 from alphacast.hookspecs import hookimpl
+
+from ._common import serves_implicit_profile
 
 KEY_VARIABLE = "ALPHACAST_API_KEY"
 FILE_VARIABLE = "ALPHACAST_DOTENV_FILE"
@@ -44,9 +46,6 @@ class DotenvProvider(CredentialProvider):
     name = "dotenv"
     priority = 30
     ambient = True
-
-    def _applies_to(self, profile: str) -> bool:
-        return profile in (DEFAULT_PROFILE, os.environ.get("ALPHACAST_PROFILE"))
 
     def _location(self) -> tuple[Path, str, bool]:
         """The file, how to show it, and whether the user named it explicitly."""
@@ -67,9 +66,7 @@ class DotenvProvider(CredentialProvider):
             )
         return chosen
 
-    def _values(
-        self, profile: str
-    ) -> tuple[dict[str, str | None] | None, CredentialError | None]:
+    def _values(self, profile: str) -> tuple[dict[str, str | None] | None, CredentialError | None]:
         """The variables of the file (``None`` if there is no file), and what is
         wrong with its permissions, if anything.
 
@@ -90,7 +87,7 @@ class DotenvProvider(CredentialProvider):
         return parse_dotenv(raw, shown=shown, provider=self.name, profile=profile), problem
 
     def resolve(self, profile: str) -> Credential | None:
-        if not self._applies_to(profile):
+        if not serves_implicit_profile(profile):
             return None
         variable = self._variable(profile)
         values, privacy_problem = self._values(profile)
@@ -111,7 +108,7 @@ class DotenvProvider(CredentialProvider):
         return Credential(value, provider=self.name, source=source, profile=profile)
 
     def describe_miss(self, profile: str) -> str:
-        if not self._applies_to(profile):
+        if not serves_implicit_profile(profile):
             return f"{self.name} only serves the default profile or ALPHACAST_PROFILE"
         path, shown, _ = self._location()
         try:

@@ -12,9 +12,11 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from alphacast._files import display_path, read_secret_file
-from alphacast.credentials import DEFAULT_PROFILE, Credential, CredentialProvider
+from alphacast.credentials import Credential, CredentialProvider
 from alphacast.errors import CredentialError
 from alphacast.hookspecs import hookimpl
+
+from ._common import serves_implicit_profile
 
 KEY_VARIABLE = "ALPHACAST_API_KEY"
 FILE_VARIABLE = "ALPHACAST_API_KEY_FILE"
@@ -27,11 +29,8 @@ class EnvironmentProvider(CredentialProvider):
     priority = 20
     ambient = True
 
-    def _applies_to(self, profile: str) -> bool:
-        return profile in (DEFAULT_PROFILE, os.environ.get("ALPHACAST_PROFILE"))
-
     def resolve(self, profile: str) -> Credential | None:
-        if not self._applies_to(profile):
+        if not serves_implicit_profile(profile):
             return None
         value = os.environ.get(KEY_VARIABLE)
         key_file = os.environ.get(FILE_VARIABLE)
@@ -68,7 +67,7 @@ class EnvironmentProvider(CredentialProvider):
         return None
 
     def describe_miss(self, profile: str) -> str:
-        if not self._applies_to(profile):
+        if not serves_implicit_profile(profile):
             return f"{KEY_VARIABLE} only serves the default profile or ALPHACAST_PROFILE"
         return f"{KEY_VARIABLE} is not set (nor {FILE_VARIABLE})"
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import types
 from collections.abc import Iterable
 
@@ -181,3 +184,34 @@ def test_disable_plugins_blocks_providers_by_name(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("ALPHACAST_DISABLE_PLUGINS", "one,test-plugin")
     plugins.reset()
     assert "one" not in plugins.registry().providers
+
+
+_IMPORT_PROBE = """
+import json, sys
+heavy = ("pluggy", "pandas", "keyring", "cryptography", "hvac")
+def loaded():
+    return sorted(m for m in heavy if m in sys.modules)
+import alphacast
+steps = {"import alphacast": loaded()}
+from alphacast import Alphacast
+steps["from alphacast import Alphacast"] = loaded()
+Alphacast("ak_probe_key_0123456789").close()
+steps["Alphacast(api_key)"] = loaded()
+Alphacast().close()
+steps["Alphacast() through the chain"] = loaded()
+print(json.dumps(steps))
+"""
+
+
+def test_importing_the_client_loads_no_plugin_machinery_or_optional_dependency(monkeypatch):
+    monkeypatch.setenv("ALPHACAST_API_KEY", "ak_probe_env_key_0123456")
+    monkeypatch.setenv("ALPHACAST_CREDENTIAL_CHAIN", "env")
+    out = subprocess.run(
+        [sys.executable, "-c", _IMPORT_PROBE], capture_output=True, text=True, check=True
+    ).stdout
+    steps = json.loads(out)
+    assert steps["import alphacast"] == []
+    assert steps["from alphacast import Alphacast"] == []
+    assert steps["Alphacast(api_key)"] == []
+    # the plugin machinery loads on the first resolution through the chain
+    assert "pluggy" in steps["Alphacast() through the chain"]

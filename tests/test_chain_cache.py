@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import shlex
 import sys
-import textwrap
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -22,17 +21,10 @@ from alphacast import Credential
 from alphacast.chain import clear_cache, resolve_with
 from alphacast.providers.process import ProcessProvider
 from alphacast.providers.vault import VaultProvider
+from tests.providers.helpers import write_config
 from tests.providers.openbao import ROOT_TOKEN, openbao  # noqa: F401 - a fixture
 
 THREADS = 16
-
-
-def write_config(home: Path, text: str) -> None:
-    directory = home / ".alphacast"
-    directory.mkdir(mode=0o700, exist_ok=True)
-    path = directory / "config"
-    path.write_text(textwrap.dedent(text))
-    path.chmod(0o600)
 
 
 def all_at_once(call) -> list[Credential | None]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import configparser
 import json
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -22,8 +25,9 @@ def alphacast(*args: str, stdin: str | None = None, check: bool = True, env: dic
         [sys.executable, "-m", "alphacast", *args],
         input=stdin,
         capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
+        encoding="utf-8",
+        # The same bytes whatever the machine's locale (a test may override it).
+        env={**os.environ, "PYTHONIOENCODING": "utf-8", **(env or {})},
         timeout=120,
     )
     for stream in (result.stdout, result.stderr):
@@ -127,3 +131,133 @@ def test_demo_runs_offline_and_shows_both_providers():
 @pytest.mark.parametrize("argv", [["--help"], ["auth", "--help"], ["datasets", "--help"], ["emulator", "--help"]])
 def test_help_works_for_every_command_group(argv: list[str]):
     assert "usage" in alphacast(*argv).stdout
+
+
+# -- output: closed pipes, non-ASCII JSON, help texts ---------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv", [["auth", "list"], ["auth", "list", "--json"], ["plugins", "--json"], ["--help"]]
+)
+def test_a_reader_that_is_already_gone_gets_no_traceback(argv: list[str]):
+    """stdout is a pipe whose reading end is closed: every write fails with EPIPE."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "alphacast", *argv],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
+    assert "Traceback" not in result.stderr and "BrokenPipeError" not in result.stderr
+    assert result.stderr == ""
+    if argv != ["--help"]:  # argparse itself swallows a failed write of the help
+        assert result.returncode == 141
+
+
+@pytest.fixture
+def big_dataset(emulator) -> Iterator[int]:
+    """A dataset whose CSV is far larger than a pipe's buffer (64 KiB on Linux)."""
+    from alphacast import Alphacast
+
+    rows = "".join(f"{2000 + i // 400}-01-01,country {i % 400:03d},{i}\n" for i in range(12_000))
+    with Alphacast(ALICE_KEY, api_url=emulator.api_url, workspace_url=emulator.workspace_url) as client:
+        repo = client.repository.create(f"cli pipe {time.monotonic_ns()}")
+        dataset = client.datasets.dataset(client.datasets.create("pipe", repo["id"])["id"])
+        process = json.loads(
+            dataset.upload_data_from_csv(
+                "Date,country,value\n" + rows,
+                dateColumnName="Date",
+                dateFormat="%Y-%m-%d",
+                entitiesColumnNames=["country"],
+            )
+        )
+        for _ in range(600):
+            state = json.loads(dataset.process(process["id"]))
+            if state["status"] not in ("Requested", "Processing"):
+                break
+            time.sleep(0.05)
+        assert state["status"] == "Processed", state
+        yield dataset.dataset_id
+
+
+def test_download_into_a_reader_that_stops_early_exits_quietly(emulator, big_dataset: int):
+    """`alphacast datasets download ID | head -1`, with a reader that reads one line."""
+    env = {
+        **os.environ,
+        "ALPHACAST_API_URL": emulator.api_url,
+        "ALPHACAST_WORKSPACE_URL": emulator.workspace_url,
+        "ALPHACAST_API_KEY": ALICE_KEY,
+    }
+    writer = subprocess.Popen(
+        [sys.executable, "-m", "alphacast", "datasets", "download", str(big_dataset)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert writer.stdout is not None and writer.stderr is not None
+    reader = subprocess.run(
+        [sys.executable, "-c", "import sys; print(sys.stdin.readline(), end='')"],
+        stdin=writer.stdout,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    writer.stdout.close()  # now no process holds the pipe's reading end
+    stderr = writer.stderr.read().decode()
+    writer.stderr.close()
+    assert writer.wait(timeout=120) == 141, stderr
+    assert reader.stdout == "Date,country,value\n"
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr
+    assert stderr == ""
+
+
+def test_json_output_prints_the_fingerprint_ellipsis_as_itself():
+    env = {"ALPHACAST_API_KEY": KEY}
+    which = alphacast("auth", "which", "--json", env=env).stdout
+    assert "…" + KEY[-4:] in which and "\\u2026" not in which
+    assert json.loads(which)["fingerprint"] == "…" + KEY[-4:]
+    listing = alphacast("auth", "list", "--json", env=env).stdout
+    assert "…" + KEY[-4:] in listing and "\\u2026" not in listing
+
+
+def test_json_output_falls_back_to_escapes_where_stdout_cannot_hold_the_ellipsis():
+    env = {"ALPHACAST_API_KEY": KEY, "PYTHONIOENCODING": "ascii"}
+    result = alphacast("auth", "which", "--json", env=env)
+    assert "\\u2026" + KEY[-4:] in result.stdout
+    assert json.loads(result.stdout)["fingerprint"] == "…" + KEY[-4:]
+
+
+def _every_parser() -> Iterator[tuple[str, argparse.ArgumentParser]]:
+    from alphacast.cli._main import build_parser
+    from alphacast.emulator.cli import build_parser as emulator_parser
+
+    # `alphacast emulator` hands its arguments to the emulator's own parser.
+    pending = [("alphacast", build_parser()), ("alphacast emulator (own parser)", emulator_parser())]
+    while pending:
+        path, parser = pending.pop()
+        yield path, parser
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                pending += [(f"{path} {name}", child) for name, child in action.choices.items()]
+
+
+def test_every_argument_of_every_command_has_a_help_text():
+    seen = []
+    for path, parser in _every_parser():
+        seen.append(path)
+        for action in parser._actions:
+            name = "/".join(action.option_strings) or str(action.metavar or action.dest)
+            assert action.help and action.help.strip() and action.help != argparse.SUPPRESS, (
+                f"`{path}`: {name} has no help="
+            )
+            if isinstance(action, argparse._SubParsersAction):
+                for choice in action._choices_actions:
+                    assert choice.help and choice.help.strip(), f"`{path} {choice.dest}` has no help="
+    # The walk reaches nested commands, those this test was written for included.
+    assert {"alphacast auth delete", "alphacast datasets upload", "alphacast datasets download"} <= set(seen)
+    assert {"alphacast search", "alphacast emulator", "alphacast emulator (own parser)"} <= set(seen)

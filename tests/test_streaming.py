@@ -109,3 +109,61 @@ def test_gzip_spool_round_trips():
     spool = gzip_to_spool(iter(["a,b\n", "1,2\n"]))
     assert gzip.decompress(spool.read()) == b"a,b\n1,2\n"
     spool.close()
+
+
+@pytest.mark.parametrize(("columns", "index"), [(64, True), (64, False), (3, True), (1, False)])
+def test_dataframe_chunks_are_sized_by_cells_and_join_to_the_whole_csv(
+    monkeypatch: pytest.MonkeyPatch, columns: int, index: bool
+):
+    pd = pytest.importorskip("pandas")
+    from alphacast.resources import datasets
+
+    monkeypatch.setattr(datasets, "DF_CHUNK_CELLS", 1000)
+    df = pd.DataFrame({f"c{i}": range(i, i + 250) for i in range(columns)})
+    chunks = list(datasets._df_csv_chunks(df, index))
+    assert "".join(chunks) == df.to_csv(index=index)
+    width = columns + (1 if index else 0)
+    rows = [chunk.count("\n") for chunk in chunks]
+    rows[0] -= 1  # the header
+    assert sum(rows) == 250
+    assert max(rows) * width <= 1000 or max(rows) == 1
+    assert len(chunks) == -(-250 // max(1, 1000 // width))
+
+
+def test_a_dataframe_wider_than_the_chunk_goes_one_row_at_a_time(monkeypatch: pytest.MonkeyPatch):
+    pd = pytest.importorskip("pandas")
+    from alphacast.resources import datasets
+
+    monkeypatch.setattr(datasets, "DF_CHUNK_CELLS", 10)
+    df = pd.DataFrame({f"c{i}": [i, i + 1, i + 2] for i in range(40)})
+    chunks = list(datasets._df_csv_chunks(df, False))
+    assert len(chunks) == 3
+    assert "".join(chunks) == df.to_csv(index=False)
+
+
+def test_a_wide_dataframe_uploads_in_many_chunks_and_round_trips(
+    dataset, monkeypatch: pytest.MonkeyPatch
+):
+    pd = pytest.importorskip("pandas")
+    from alphacast.resources import datasets
+
+    monkeypatch.setattr(datasets, "DF_CHUNK_CELLS", 100)
+    df = pd.DataFrame(
+        {"Date": [f"20{y:02d}-01-01" for y in range(30)], "country": ["AR"] * 30}
+        | {f"v{i}": range(i, i + 30) for i in range(20)}
+    )
+    process = json.loads(
+        dataset.upload_data_from_df(
+            df, deleteMissingFromDB=True, uploadIndex=False,
+            dateColumnName="Date", dateFormat="%Y-%m-%d", entitiesColumnNames=["country"],
+        )
+    )
+    for _ in range(200):
+        state = json.loads(dataset.process(process["id"]))
+        if state["status"] not in ("Requested", "Processing"):
+            break
+        time.sleep(0.05)
+    assert state["status"] == "Processed", state
+    rows = dataset.download_data(format="json")
+    assert len(rows) == 30
+    assert sorted(r["v19"] for r in rows) == list(range(19, 49))

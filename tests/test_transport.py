@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import time
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -158,3 +160,66 @@ def test_error_bodies_give_the_server_message():
                 client.datasets.dataset(3).metadata()
     assert str(info.value).startswith("API failed with status code 409")
     assert "Dataset name already taken" in str(info.value)
+
+
+def _write_netrc(home: Path, host: str, login: str, password: str = "x") -> None:
+    netrc = home / ".netrc"
+    netrc.write_text(f"machine {host}\nlogin {login}\npassword {password}\n")
+    netrc.chmod(0o600)
+
+
+def test_a_netrc_entry_for_the_host_never_replaces_the_key(isolated_env: Path, monkeypatch):
+    from .conftest import ALICE_KEY, BOB_KEY
+
+    monkeypatch.delenv("NETRC", raising=False)
+    # requests would send ~/.netrc's login as Basic auth, replacing ours: here
+    # that login is another account's valid key.
+    _write_netrc(isolated_env, "127.0.0.1", BOB_KEY)
+    with Emulator(accounts={"alice": ALICE_KEY, "bob": BOB_KEY}) as emu:
+        with Alphacast(ALICE_KEY, api_url=emu.api_url, workspace_url=emu.workspace_url) as client:
+            client.repository.create("netrc check")
+            names = [r["name"] for r in client.repository.read_all()]
+            client.search.datasets("gdp")
+        log = emu.request_log
+    assert names == ["netrc check"]
+    assert {e["host"] for e in log} == {"api", "workspace"}
+    assert {(e["account"], e["key"]) for e in log} == {("alice", ALICE_KEY)}
+
+
+def test_a_netrc_entry_adds_no_credentials_where_we_send_none(isolated_env: Path, monkeypatch):
+    monkeypatch.delenv("NETRC", raising=False)
+    _write_netrc(isolated_env, "127.0.0.1", "mallory", "netrc-secret")
+    with recording_server() as elsewhere:
+        target = elsewhere.url + "/landing"
+
+        def reply(seen):
+            if seen.path.startswith("/repositories"):
+                return Reply(302, {"Location": target})
+            return Reply(body=b'{"data": []}')
+
+        with recording_server(reply) as origin:
+            with Alphacast(KEY, api_url=origin.url, workspace_url=origin.url) as client:
+                client.repository.read_all()
+                client.search.datasets("gdp")
+    ours = "Basic " + base64.b64encode(f"{KEY}:".encode()).decode()
+    api, search = origin.seen
+    assert api.headers["Authorization"] == ours
+    # the workspace host takes the key as a query parameter, and a redirect to
+    # another origin carries nothing: netrc must not fill either gap
+    assert "Authorization" not in search.headers
+    assert [s.path for s in elsewhere.seen] == ["/landing"]
+    assert "Authorization" not in elsewhere.seen[0].headers
+
+
+def test_debug_log_shows_each_request_with_the_key_masked(caplog: pytest.LogCaptureFixture):
+    with recording_server(lambda seen: Reply(body=b'{"data": []}')) as server:
+        with Alphacast(KEY, api_url=server.url, workspace_url=server.url) as client:
+            with caplog.at_level(logging.DEBUG, logger="alphacast.transport"):
+                client.search.datasets("gdp")
+            caplog_after = len(caplog.records)
+            client.search.datasets("gdp")  # logging back at WARNING: nothing more
+    lines = [r.getMessage() for r in caplog.records if r.name == "alphacast.transport"]
+    assert len(lines) == 1 and lines[0].startswith("GET http://127.0.0.1:")
+    assert "/api/search" in lines[0] and "-> 200 in" in lines[0]
+    assert KEY not in caplog.text and KEY not in lines[0]
+    assert len(caplog.records) == caplog_after

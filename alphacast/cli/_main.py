@@ -8,12 +8,13 @@ every user of the machine through ``ps``).
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
 
 from alphacast._version import __version__
+from alphacast.cli._output import print_json
 from alphacast.errors import AlphacastError
 
 Handler = Callable[[argparse.Namespace], int]
@@ -43,7 +44,9 @@ def _auth_parsers(sub: Any) -> None:
     from alphacast.cli import auth
 
     parser = sub.add_parser("auth", help="inspect, store and test credentials")
-    commands = parser.add_subparsers(dest="auth_command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(
+        dest="auth_command", required=True, metavar="COMMAND", help="what to do"
+    )
 
     p = commands.add_parser("list", help="every provider in chain order with its status")
     _add_profile(p)
@@ -64,7 +67,7 @@ def _auth_parsers(sub: Any) -> None:
     p.set_defaults(handler=auth.cmd_set)
 
     p = commands.add_parser("delete", help="delete a stored key")
-    p.add_argument("profile", metavar="PROFILE")
+    p.add_argument("profile", metavar="PROFILE", help="profile whose key to delete")
     p.add_argument("--store", required=True, help="writable provider, e.g. shared-file")
     _add_json(p)
     p.set_defaults(handler=auth.cmd_delete)
@@ -79,44 +82,75 @@ def _data_parsers(sub: Any) -> None:
     from alphacast.cli import data
 
     parser = sub.add_parser("datasets", help="upload and download dataset data")
-    commands = parser.add_subparsers(dest="datasets_command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(
+        dest="datasets_command", required=True, metavar="COMMAND", help="what to do"
+    )
 
     p = commands.add_parser("upload", help="upload a CSV file (gzip, streamed)")
-    p.add_argument("dataset_id", type=int, metavar="DATASET_ID")
+    p.add_argument("dataset_id", type=int, metavar="DATASET_ID", help="dataset to upload to")
     p.add_argument("file", metavar="FILE", help="CSV file, or - for stdin")
-    p.add_argument("--delete-missing", action="store_true", help="deleteMissingFromDB")
-    p.add_argument("--update-on-conflict", action="store_true", help="onConflictUpdateDB")
-    p.add_argument("--accept-new-columns", action="store_true", help="acceptNewColumns")
+    p.add_argument(
+        "--delete-missing",
+        action="store_true",
+        help="delete stored rows whose date and entities the file lacks (deleteMissingFromDB)",
+    )
+    p.add_argument(
+        "--update-on-conflict",
+        action="store_true",
+        help="overwrite stored values the file also has (onConflictUpdateDB)",
+    )
+    p.add_argument(
+        "--accept-new-columns",
+        action="store_true",
+        help="add value columns the dataset does not have yet (acceptNewColumns)",
+    )
     p.add_argument("--date-column", help="date column name (with --date-format)")
     p.add_argument("--date-format", help="date format, e.g. %%Y-%%m-%%d")
     p.add_argument("--entity", action="append", default=[], help="entity column (repeat)")
-    p.add_argument("--string-column", action="append", default=[], help="string column")
+    p.add_argument(
+        "--string-column", action="append", default=[], help="column of text, not numbers (repeat)"
+    )
     _add_profile(p)
     _add_progress(p)
     _add_json(p)
     p.set_defaults(handler=data.cmd_upload)
 
     p = commands.add_parser("download", help="download a dataset's data")
-    p.add_argument("dataset_id", type=int, metavar="DATASET_ID")
+    p.add_argument("dataset_id", type=int, metavar="DATASET_ID", help="dataset to download")
     p.add_argument("-o", "--output", help="file to write (default: stdout)")
-    p.add_argument("--format", default="csv", choices=["csv", "tsv", "xlsx", "json"])
+    p.add_argument(
+        "--format",
+        default="csv",
+        choices=["csv", "tsv", "xlsx", "json"],
+        help="format of the data (default: %(default)s)",
+    )
     p.add_argument("--start", help="first date, YYYY-MM-DD")
     p.add_argument("--end", help="last date, YYYY-MM-DD")
     p.add_argument("--select", help="comma-separated columns to keep")
     p.add_argument(
-        "--filter", action="append", default=[], metavar="COLUMN=VALUE", help="entity filter"
+        "--filter",
+        action="append",
+        default=[],
+        metavar="COLUMN=VALUE",
+        help="keep rows whose entity COLUMN is VALUE (repeat)",
     )
     _add_profile(p)
     _add_progress(p)
     p.set_defaults(handler=data.cmd_download)
 
     p = sub.add_parser("search", help="search datasets")
-    p.add_argument("query", metavar="QUERY")
-    p.add_argument("--offset", type=int, default=0)
-    p.add_argument("--length", type=int, default=10)
-    p.add_argument("--repository-id", type=int)
+    p.add_argument("query", metavar="QUERY", help="words to search for (quote several words)")
+    p.add_argument(
+        "--offset", type=int, default=0, help="first result to show, 0-based (default: %(default)s)"
+    )
+    p.add_argument(
+        "--length", type=int, default=10, help="how many results to show (default: %(default)s)"
+    )
+    p.add_argument("--repository-id", type=int, help="search only this repository")
     p.add_argument("--all", action="store_true", help="include every public dataset")
-    p.add_argument("--exclude-deprecated", action="store_true")
+    p.add_argument(
+        "--exclude-deprecated", action="store_true", help="leave deprecated datasets out"
+    )
     _add_profile(p)
     _add_json(p)
     p.set_defaults(handler=data.cmd_search)
@@ -129,14 +163,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Alphacast SDK command line: credentials, data, and a local emulator.",
     )
     parser.add_argument("--version", action="version", version=f"alphacast {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", help="what to do")
 
     p = sub.add_parser("demo", help="the main workflow, offline, against the emulator")
     p.set_defaults(handler=_demo)
 
-    p = sub.add_parser(
-        "emulator", help="run the local Alphacast API emulator", add_help=False
-    )
+    p = sub.add_parser("emulator", help="run the local Alphacast API emulator", add_help=False)
     p.add_argument("args", nargs=argparse.REMAINDER, help="see `alphacast emulator --help`")
     p.set_defaults(handler=_emulator)
 
@@ -177,7 +209,7 @@ def _plugins(args: argparse.Namespace) -> int:
         for info in found.plugins
     ]
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print_json(rows, indent=2)
         return 0
     for row in rows:
         origin = f"{row['distribution'] or 'in-process'} {row['version'] or ''}".strip()
@@ -188,12 +220,41 @@ def _plugins(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Exit status when the reader of stdout goes away: 128 + SIGPIPE (13), what a shell
+#: reports for ``cat`` or ``git`` killed by SIGPIPE in the same pipeline.
+EXIT_BROKEN_PIPE = 141
+
+
 def run(argv: list[str]) -> int:
-    parser = build_parser()
+    try:
+        try:
+            return _dispatch(argv)
+        finally:
+            # Flush inside the try, not at interpreter exit, where a closed pipe
+            # would surface as "Exception ignored ... BrokenPipeError". Covers
+            # --help and --version too, which leave by SystemExit.
+            sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (`alphacast auth list | head -1`): not worth a
+        # traceback. The Python docs' recipe (signal module, "Note on SIGPIPE"):
+        # point stdout at devnull so the flush at exit cannot fail again, and exit.
+        # Python ignores SIGPIPE, and restoring SIG_DFL instead would let a closed
+        # API socket kill the process. The status is 141, what a shell shows for a
+        # tool killed by SIGPIPE, rather than the recipe's 1, so `set -o pipefail`
+        # scripts see the value they already expect from `cat` or `grep`.
+        # (The transport reports a broken API socket as ConnectionFailedError, so a
+        # BrokenPipeError that reaches this point comes from our own output.)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return EXIT_BROKEN_PIPE
+
+
+def _dispatch(argv: list[str]) -> int:
     if argv[:1] == ["emulator"]:
         # The emulator parses its own options, --help included.
         return _emulator(argparse.Namespace(args=argv[1:]))
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     handler: Handler = args.handler
     try:
         return handler(args)

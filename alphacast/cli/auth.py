@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import json
 import sys
 from typing import Any
 
 from alphacast import plugins
 from alphacast.chain import CredentialChain
+from alphacast.cli._output import print_json
 from alphacast.config import select_profile
 from alphacast.credentials import WritableCredentialProvider
 from alphacast.errors import APIError, CredentialError
@@ -30,7 +30,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         for a in attempts
     ]
     if args.json:
-        print(json.dumps({"profile": profile, "providers": rows}, indent=2))
+        print_json({"profile": profile, "providers": rows}, indent=2)
         return 0
     print(f"profile: {profile}")
     for row in rows:
@@ -50,7 +50,7 @@ def cmd_which(args: argparse.Namespace) -> int:
         "fingerprint": credential.fingerprint,
     }
     if args.json:
-        print(json.dumps(result))
+        print_json(result)
     else:
         print(
             f"profile {result['profile']!r}: provider {result['provider']} "
@@ -94,7 +94,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace, result: dict[str, Any]) -> int:
     if args.json:
-        print(json.dumps(result))
+        print_json(result)
     elif "stored" in result:
         print(f"stored the key for profile {result['profile']!r} in {result['stored']}")
     elif result["deleted"]:
@@ -123,7 +123,7 @@ def cmd_test(args: argparse.Namespace) -> int:
         else:
             result.update(ok=True, status_code=200, repositories=len(repositories))
     if args.json:
-        print(json.dumps(result))
+        print_json(result)
     elif result["ok"]:
         print(
             f"OK: the key from {result['provider']} ({result['source']}, "

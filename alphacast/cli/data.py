@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from alphacast.cli._output import print_json
 from alphacast.client import Alphacast
 
 
@@ -33,7 +34,7 @@ def cmd_upload(args: argparse.Namespace) -> int:
         )
     process = json.loads(result)
     if args.json:
-        print(json.dumps(process))
+        print_json(process)
     else:
         print(
             f"uploaded: process {process.get('id')} is {process.get('status')}; follow it "
@@ -76,7 +77,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             exclude_deprecated=args.exclude_deprecated,
         )
     if args.json:
-        print(json.dumps(result, indent=2))
+        print_json(result, indent=2)
         return 0
     print(f"{result.get('totalItems', 0)} datasets match {args.query!r}")
     for item in result.get("data", []):

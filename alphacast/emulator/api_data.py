@@ -69,19 +69,25 @@ def upload(req: Request) -> Response:
     except BaseException:
         os.unlink(path)
         raise
-    req.core.worker.submit(Job(process["id"], row["id"], path, manifest, delete_missing,
-                               on_conflict, accept_new))
-    return json_response({
-        "id": process["id"], "status": process["status"],
-        "createdAt": process["created_at"], "datasetId": row["id"],
-    })
+    req.core.worker.submit(
+        Job(process["id"], row["id"], path, manifest, delete_missing, on_conflict, accept_new)
+    )
+    return json_response(
+        {
+            "id": process["id"],
+            "status": process["status"],
+            "createdAt": process["created_at"],
+            "datasetId": row["id"],
+        }
+    )
 
 
 # downloads ---------------------------------------------------------------------------
 
 
-def _send(req: Request, columns: list[Column], table: str, where: str,
-          params: list[Any]) -> Response:
+def _send(
+    req: Request, columns: list[Column], table: str, where: str, params: list[Any]
+) -> Response:
     fmt = req.query.get("$format", "csv").strip().lower() or "csv"
     query = Query(req.core.db_path, table, columns, where, params)
     body = encode(query, fmt, req.core.spool_dir)
@@ -116,12 +122,15 @@ def date_stats(req: Request) -> Response:
             pass  # no rows yet
         finally:
             conn.close()
-    return json_response({
-        "datasetId": row["id"], "frequency": frequency_of(dict(gaps)),
-        "firstDate": render_date(first) if first else None,
-        "lastDate": render_date(last) if last else None,
-        "numberOfDates": count,
-    })
+    return json_response(
+        {
+            "datasetId": row["id"],
+            "frequency": frequency_of(dict(gaps)),
+            "firstDate": render_date(first) if first else None,
+            "lastDate": render_date(last) if last else None,
+            "numberOfDates": count,
+        }
+    )
 
 
 # series ------------------------------------------------------------------------------
@@ -141,7 +150,9 @@ def _series(req: Request) -> tuple[dict[str, Any], list[Column], str, list[Any]]
     where = " AND ".join(tests)
     label = ", ".join(str(e) for e in entities)
     meta = {
-        "id": series["id"], "datasetId": dataset["id"], "repositoryId": dataset["repository_id"],
+        "id": series["id"],
+        "datasetId": dataset["id"],
+        "repositoryId": dataset["repository_id"],
         "name": f"{dataset['name']} - {value.source_name}" + (f" - {label}" if label else ""),
         "column": value.source_name,
         "entities": {c.source_name: e for c, e in zip(keys[1:], entities, strict=False)},
@@ -158,8 +169,11 @@ def series_metadata(req: Request) -> Response:
         tuple(params),
     )
     assert stats is not None
-    meta.update(firstDate=render_date(stats[0]) if stats[0] else None,
-                lastDate=render_date(stats[1]) if stats[1] else None, numberOfValues=stats[2])
+    meta.update(
+        firstDate=render_date(stats[0]) if stats[0] else None,
+        lastDate=render_date(stats[1]) if stats[1] else None,
+        numberOfValues=stats[2],
+    )
     return json_response(meta)
 
 
@@ -199,9 +213,7 @@ def search(req: Request) -> Response:
     text = req.query.get("q", "").lower()
     for token in text.split():
         escaped = token.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        where.append(
-            "lower(d.name || ' ' || d.description || ' ' || r.name) LIKE ? ESCAPE '\\'"
-        )
+        where.append("lower(d.name || ' ' || d.description || ' ' || r.name) LIKE ? ESCAPE '\\'")
         params.append(f"%{escaped}%")
     base = (
         "FROM datasets d JOIN repositories r ON r.id = d.repository_id WHERE "  # noqa: S608
@@ -219,7 +231,12 @@ def search(req: Request) -> Response:
         item = store.dataset_json(row, row["account"] == req.account)
         item["repositoryName"] = row["repository_name"]
         data.append(item)
-    return json_response({
-        "data": data, "totalItems": total, "totalPages": math.ceil(total / length),
-        "currentPage": offset // length + 1, "offset": offset,
-    })
+    return json_response(
+        {
+            "data": data,
+            "totalItems": total,
+            "totalPages": math.ceil(total / length),
+            "currentPage": offset // length + 1,
+            "offset": offset,
+        }
+    )

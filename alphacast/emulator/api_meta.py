@@ -149,18 +149,21 @@ def initialize_columns(req: Request) -> Response:
         raise HttpError(400, "The date and entity columns must be distinct.")
     fmt = form.get("dateFormat") or None
     with req.core.store.transaction() as conn:
-        columns = _initialized(store.load_columns(conn, row["id"]), date, entities,
-                               str(fmt) if fmt else None)
+        columns = _initialized(
+            store.load_columns(conn, row["id"]), date, entities, str(fmt) if fmt else None
+        )
         try:
             store.save_columns(conn, row["id"], columns)
         except ValueError as exc:
             raise HttpError(409, str(exc)) from None
         req.core.store.touch_dataset(conn, row["id"])
-    return json_response({
-        "id": row["id"],
-        "columnDefinitions": [c.as_json() for c in columns],
-        "updateAt": now_iso(),
-    })
+    return json_response(
+        {
+            "id": row["id"],
+            "columnDefinitions": [c.as_json() for c in columns],
+            "updateAt": now_iso(),
+        }
+    )
 
 
 # processes and connector runs ----------------------------------------------------------
@@ -186,8 +189,10 @@ def get_process(req: Request) -> Response:
 
 def _run_json(row: Any, status: str | None = None) -> dict[str, Any]:
     return {
-        "id": row["id"], "datasetId": row["dataset_id"],
-        "executionParam": row["execution_param"], "status": status or row["status"],
+        "id": row["id"],
+        "datasetId": row["dataset_id"],
+        "executionParam": row["execution_param"],
+        "status": status or row["status"],
         "statusDescription": None if status else row["status_description"],
         "createdAt": row["created_at"],
     }

@@ -40,30 +40,62 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run a local Alphacast-compatible API emulator until SIGINT or SIGTERM.",
     )
     parser.add_argument(
-        "--account", action="append", type=_account, default=[], metavar="NAME=KEY",
+        "--account",
+        action="append",
+        type=_account,
+        default=[],
+        metavar="NAME=KEY",
         help="an account and its API key (repeat for more accounts)",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on "
-                        "(default: %(default)s)")
-    parser.add_argument("--port", type=int, default=0,
-                        help="API host port (default: a free port)")
-    parser.add_argument("--workspace-port", type=int, default=0,
-                        help="workspace host (search) port (default: a free port)")
-    parser.add_argument("--db", metavar="PATH",
-                        help="SQLite file to keep the data in (default: a temporary file)")
-    parser.add_argument("--json", action="store_true",
-                        help="print the addresses as one JSON object on the first line")
-    parser.add_argument("--tls", action="store_true",
-                        help="serve HTTPS with a throwaway CA (its file is printed)")
-    parser.add_argument("--fail-rate", type=_rate, default=0.0, metavar="SHARE",
-                        help="share of requests (0..1) answered with --fail-status")
-    parser.add_argument("--fail-status", type=int, default=503, metavar="STATUS",
-                        help="status of injected failures (default: %(default)s; "
-                        "429 carries Retry-After)")
-    parser.add_argument("--reset-rate", type=_rate, default=0.0, metavar="SHARE",
-                        help="share of requests (0..1) whose connection is reset unanswered")
-    parser.add_argument("--latency", type=float, default=0.0, metavar="SECONDS",
-                        help="seconds added to every request")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
+    )
+    parser.add_argument("--port", type=int, default=0, help="API host port (default: a free port)")
+    parser.add_argument(
+        "--workspace-port",
+        type=int,
+        default=0,
+        help="workspace host (search) port (default: a free port)",
+    )
+    parser.add_argument(
+        "--db", metavar="PATH", help="SQLite file to keep the data in (default: a temporary file)"
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print the addresses as one JSON object on the first line",
+    )
+    parser.add_argument(
+        "--tls", action="store_true", help="serve HTTPS with a throwaway CA (its file is printed)"
+    )
+    parser.add_argument(
+        "--fail-rate",
+        type=_rate,
+        default=0.0,
+        metavar="SHARE",
+        help="share of requests (0..1) answered with --fail-status",
+    )
+    parser.add_argument(
+        "--fail-status",
+        type=int,
+        default=503,
+        metavar="STATUS",
+        help="status of injected failures (default: %(default)s; 429 carries Retry-After)",
+    )
+    parser.add_argument(
+        "--reset-rate",
+        type=_rate,
+        default=0.0,
+        metavar="SHARE",
+        help="share of requests (0..1) whose connection is reset unanswered",
+    )
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="seconds added to every request",
+    )
     parser.add_argument("--seed", type=int, help="seed for the injected faults")
     return parser
 
@@ -85,10 +117,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         emulator = Emulator(
-            accounts=dict(args.account), host=args.host, port=args.port,
-            workspace_port=args.workspace_port, db=args.db, tls=args.tls,
-            fail_rate=args.fail_rate, fail_status=args.fail_status,
-            reset_rate=args.reset_rate, latency=args.latency, seed=args.seed,
+            accounts=dict(args.account),
+            host=args.host,
+            port=args.port,
+            workspace_port=args.workspace_port,
+            db=args.db,
+            tls=args.tls,
+            fail_rate=args.fail_rate,
+            fail_status=args.fail_status,
+            reset_rate=args.reset_rate,
+            latency=args.latency,
+            seed=args.seed,
         )
     except ValueError as exc:
         print(f"alphacast emulator: error: {exc}", file=sys.stderr)

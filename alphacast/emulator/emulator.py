@@ -52,6 +52,9 @@ class Emulator:
         self._servers: list[EmulatorServer] = []
         self._threads: list[threading.Thread] = []
         self._tmp: str | None = None
+        #: With ``tls=True``, the PEM file of the throwaway certificate authority that
+        #: signed the server certificate (give it to the client as ``verify=``);
+        #: ``None`` without TLS or once stopped.
         self.ca_file: Path | None = None
 
     # lifecycle ---------------------------------------------------------------------
@@ -82,8 +85,12 @@ class Emulator:
         for kind, port in (("api", self.port), ("workspace", self.workspace_port)):
             server = EmulatorServer((self.host, port), self._core, kind, context)
             self._servers.append(server)
-            thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                                      name=f"alphacast-emulator-{kind}-listener", daemon=True)
+            thread = threading.Thread(
+                target=server.serve_forever,
+                kwargs={"poll_interval": 0.1},
+                name=f"alphacast-emulator-{kind}-listener",
+                daemon=True,
+            )
             thread.start()
             self._threads.append(thread)
 
@@ -109,7 +116,9 @@ class Emulator:
         return self.start()
 
     def __exit__(
-        self, kind: type[BaseException] | None, value: BaseException | None,
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         self.stop()
@@ -157,8 +166,12 @@ class Emulator:
         return self._accounts.names()
 
     def set_faults(
-        self, fail_rate: float = 0.0, fail_status: int = 503, reset_rate: float = 0.0,
-        latency: float = 0.0, seed: int | None = None,
+        self,
+        fail_rate: float = 0.0,
+        fail_status: int = 503,
+        reset_rate: float = 0.0,
+        latency: float = 0.0,
+        seed: int | None = None,
     ) -> None:
         """Replace the fault plan of a running (or not yet started) emulator."""
         self._faults = Faults(fail_rate, fail_status, reset_rate, latency, seed)
@@ -178,8 +191,9 @@ class Emulator:
     def deprecate_dataset(self, dataset_id: int, deprecated: bool = True) -> None:
         """Mark a dataset deprecated (searches with ``excludeDeprecated`` skip it)."""
         with self.core.store.transaction() as conn:
-            conn.execute("UPDATE datasets SET deprecated = ? WHERE id = ?",
-                         (int(deprecated), dataset_id))
+            conn.execute(
+                "UPDATE datasets SET deprecated = ? WHERE id = ?", (int(deprecated), dataset_id)
+            )
 
     def __repr__(self) -> str:
         state = f"api={self.api_url}" if self._servers else "stopped"

@@ -28,7 +28,12 @@ class Query:
     """A compiled download: which columns, which rows, in which order."""
 
     def __init__(
-        self, db_path: str, table: str, columns: list[Column], where: str, params: list[Any],
+        self,
+        db_path: str,
+        table: str,
+        columns: list[Column],
+        where: str,
+        params: list[Any],
     ) -> None:
         self.db_path = db_path
         self.columns = columns
@@ -56,7 +61,7 @@ class Query:
             for row in cursor:
                 values = tuple(row)
                 if index >= 0 and values[index] is not None:
-                    values = values[:index] + (render_date(values[index]),) + values[index + 1:]
+                    values = values[:index] + (render_date(values[index]),) + values[index + 1 :]
                 yield values
         finally:
             conn.close()
@@ -125,8 +130,9 @@ def encode(query: Query, fmt: str, directory: str) -> Generator[bytes, None, Non
     if fmt == "xlsx":
         if not xlsx_available():
             raise HttpError(
-                400, "$format=xlsx needs openpyxl, which this emulator's Python lacks; "
-                "install openpyxl or ask for csv, tsv or json."
+                400,
+                "$format=xlsx needs openpyxl, which this emulator's Python lacks; "
+                "install openpyxl or ask for csv, tsv or json.",
             )
         return _xlsx_file(query, directory)
     raise HttpError(400, f"$format must be one of csv, tsv, json, xlsx, not {fmt!r}")

@@ -32,7 +32,7 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     while position < len(text):
         match = _TOKEN.match(text, position)
         if not match or match.end() == position:
-            raise HttpError(400, f"$filter: cannot read {text[position:position + 20]!r}")
+            raise HttpError(400, f"$filter: cannot read {text[position : position + 20]!r}")
         position = match.end()
         if match.group("str") is not None:
             tokens.append(("str", match.group("str")[1:-1].replace("''", "'")))

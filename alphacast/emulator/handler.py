@@ -84,8 +84,14 @@ class Handler(BaseHTTPRequestHandler):
         else:
             key = query.get("apiKey") or None
         account = core.account_for(key)
-        entry: dict[str, Any] = {"method": self.command, "path": split.path, "host": kind,
-                                 "account": account, "key": key, "status": None}
+        entry: dict[str, Any] = {
+            "method": self.command,
+            "path": split.path,
+            "host": kind,
+            "account": account,
+            "key": key,
+            "status": None,
+        }
         fault = core.faults.draw()
         if fault.latency:
             time.sleep(fault.latency)

@@ -51,8 +51,9 @@ class Worker:
     def __init__(self, db_path: str) -> None:
         self._db_path = db_path
         self._queue: queue.Queue[Job | None] = queue.Queue()
-        self._thread = threading.Thread(target=self._run, name="alphacast-emulator-ingest",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name="alphacast-emulator-ingest", daemon=True
+        )
         self._stopping = threading.Event()
 
     def start(self) -> None:
@@ -134,15 +135,21 @@ def _from_manifest(manifest: list[dict[str, Any]], existing: list[Column]) -> li
         if old is None:
             position += 1
         is_entity = bool(entry.get("isEntity")) and kind != DATE
-        by_name[name] = Column(old.position if old else position, name, kind, is_entity,
-                               entry.get("dateFormat") if kind == DATE else None)
+        by_name[name] = Column(
+            old.position if old else position,
+            name,
+            kind,
+            is_entity,
+            entry.get("dateFormat") if kind == DATE else None,
+        )
     dates = [c for c in by_name.values() if c.is_date]
     if len(dates) > 1:  # the manifest's date column replaces an earlier one
         newest = [n for n in (str(e.get("sourceName")) for e in manifest) if by_name[n].is_date]
         for column in dates:
             if column.source_name not in newest[-1:]:
-                by_name[column.source_name] = Column(column.position, column.source_name,
-                                                     NUMBER, False)
+                by_name[column.source_name] = Column(
+                    column.position, column.source_name, NUMBER, False
+                )
     return sorted(by_name.values(), key=lambda c: c.position)
 
 
@@ -206,7 +213,9 @@ def _converters(columns: list[Column]) -> list[Callable[[str], Any]]:
 
 
 def _batches(
-    reader: Iterator[list[str]], indexes: list[int], convert: list[Callable[[str], Any]],
+    reader: Iterator[list[str]],
+    indexes: list[int],
+    convert: list[Callable[[str], Any]],
     stopping: Callable[[], bool],
 ) -> Iterator[list[tuple[Any, ...]]]:
     batch: list[tuple[Any, ...]] = []
@@ -250,7 +259,10 @@ def apply_upload(conn: sqlite3.Connection, job: Job, stopping: Callable[[], bool
 
 
 def _merge(
-    conn: sqlite3.Connection, job: Job, reader: Iterator[list[str]], header: list[str],
+    conn: sqlite3.Connection,
+    job: Job,
+    reader: Iterator[list[str]],
+    header: list[str],
     stopping: Callable[[], bool],
 ) -> str:
     existing = store.load_columns(conn, job.dataset_id)
@@ -264,8 +276,9 @@ def _merge(
     conn.execute("COMMIT")
     by_name = {c.source_name: c for c in columns}
     keys = key_columns(columns)
-    present = keys + [by_name[n] for n in dict.fromkeys(header) if n in by_name
-                      and not by_name[n].is_key]
+    present = keys + [
+        by_name[n] for n in dict.fromkeys(header) if n in by_name and not by_name[n].is_key
+    ]
     indexes = [header.index(c.source_name) for c in present]
     names = [c.internal for c in present]
     stage = f"temp.stage_{job.process_id}"
@@ -278,7 +291,7 @@ def _merge(
             conn.execute("COMMIT")
         key_sql = ", ".join(c.internal for c in keys)
         conn.execute(f"CREATE INDEX {stage}_key ON stage_{job.process_id} ({key_sql})")
-        return _apply(conn, job, stage, keys, present[len(keys):])
+        return _apply(conn, job, stage, keys, present[len(keys) :])
     finally:
         conn.execute(f"DROP TABLE IF EXISTS {stage}")
 
@@ -289,10 +302,18 @@ def _apply(
     table = store.data_table(job.dataset_id)
     match = " AND ".join(f"d.{c.internal} = s.{c.internal}" for c in keys)
     fresh = " + ".join(f"(s.{c.internal} IS NOT NULL)" for c in values) or "0"
-    filled = " + ".join(f"(d.{c.internal} IS NULL AND s.{c.internal} IS NOT NULL)"
-                        for c in values) or "0"
-    changed = " + ".join(f"(d.{c.internal} IS NOT NULL AND s.{c.internal} IS NOT NULL "
-                         f"AND d.{c.internal} IS NOT s.{c.internal})" for c in values) or "0"
+    filled = (
+        " + ".join(f"(d.{c.internal} IS NULL AND s.{c.internal} IS NOT NULL)" for c in values)
+        or "0"
+    )
+    changed = (
+        " + ".join(
+            f"(d.{c.internal} IS NOT NULL AND s.{c.internal} IS NOT NULL "
+            f"AND d.{c.internal} IS NOT s.{c.internal})"
+            for c in values
+        )
+        or "0"
+    )
     conn.execute("BEGIN IMMEDIATE")
     try:
         deleted = 0
@@ -311,8 +332,7 @@ def _apply(
         key_sql = ", ".join(c.internal for c in keys)
         if values:
             pick = "excluded.{0}, {0}" if job.on_conflict_update else "{0}, excluded.{0}"
-            sets = ", ".join(f"{c.internal} = coalesce({pick.format(c.internal)})"
-                             for c in values)
+            sets = ", ".join(f"{c.internal} = coalesce({pick.format(c.internal)})" for c in values)
             action = f"DO UPDATE SET {sets}"
         else:
             action = "DO NOTHING"

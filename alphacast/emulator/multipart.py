@@ -38,7 +38,7 @@ def parse_header(value: str) -> tuple[str, dict[str, str]]:
                     index += 1
                 text.append(rest[index])
                 index += 1
-            param, rest = "".join(text), rest[index + 1:]
+            param, rest = "".join(text), rest[index + 1 :]
             rest = rest.partition(";")[2]
         else:
             param, _, rest = rest.partition(";")

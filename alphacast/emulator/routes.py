@@ -13,8 +13,10 @@ Route = tuple[str, re.Pattern[str], Callable[[Request], Response]]
 
 
 def _table(*routes: tuple[str, str, Callable[[Request], Response]]) -> list[Route]:
-    return [(method, re.compile(pattern.replace("{id}", r"(\d+)")), func)
-            for method, pattern, func in routes]
+    return [
+        (method, re.compile(pattern.replace("{id}", r"(\d+)")), func)
+        for method, pattern, func in routes
+    ]
 
 
 API: list[Route] = _table(

@@ -24,7 +24,10 @@ class EmulatorServer(ThreadingHTTPServer):
     block_on_close = False
 
     def __init__(
-        self, address: tuple[str, int], core: Core, kind: str,
+        self,
+        address: tuple[str, int],
+        core: Core,
+        kind: str,
         context: ssl.SSLContext | None = None,
     ) -> None:
         self.core = core
@@ -46,13 +49,16 @@ class EmulatorServer(ThreadingHTTPServer):
         sock, address = self.socket.accept()
         if self._context is not None:
             # The handshake happens on the connection's own thread, at its first read.
-            sock = self._context.wrap_socket(sock, server_side=True,
-                                             do_handshake_on_connect=False)
+            sock = self._context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
         return sock, address
 
     def process_request(self, request: Any, client_address: Any) -> None:
-        thread = threading.Thread(target=self._serve, args=(request, client_address),
-                                  name=f"alphacast-emulator-{self.kind}", daemon=True)
+        thread = threading.Thread(
+            target=self._serve,
+            args=(request, client_address),
+            name=f"alphacast-emulator-{self.kind}",
+            daemon=True,
+        )
         with self._lock:
             self._open[thread] = request
         thread.start()

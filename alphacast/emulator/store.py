@@ -63,8 +63,9 @@ def load_columns(conn: sqlite3.Connection, dataset_id: int) -> list[Column]:
         "SELECT * FROM columns WHERE dataset_id = ? ORDER BY position", (dataset_id,)
     ).fetchall()
     return [
-        Column(r["position"], r["source_name"], r["data_type"], bool(r["is_entity"]),
-               r["date_format"])
+        Column(
+            r["position"], r["source_name"], r["data_type"], bool(r["is_entity"]), r["date_format"]
+        )
         for r in rows
     ]
 
@@ -92,8 +93,10 @@ def save_columns(conn: sqlite3.Connection, dataset_id: int, columns: list[Column
     conn.execute("DELETE FROM columns WHERE dataset_id = ?", (dataset_id,))
     conn.executemany(
         "INSERT INTO columns VALUES (?, ?, ?, ?, ?, ?)",
-        [(dataset_id, c.position, c.source_name, c.data_type, int(c.is_entity), c.date_format)
-         for c in columns],
+        [
+            (dataset_id, c.position, c.source_name, c.data_type, int(c.is_entity), c.date_format)
+            for c in columns
+        ],
     )
     if [c.internal for c in key_columns(old)] != keys:
         conn.execute(f"DROP TABLE IF EXISTS {table}")
@@ -111,30 +114,42 @@ def save_columns(conn: sqlite3.Connection, dataset_id: int, columns: list[Column
 
 def repository_json(row: sqlite3.Row) -> dict[str, Any]:
     return {
-        "id": row["id"], "name": row["name"], "description": row["description"],
-        "privacy": row["privacy"], "slug": row["slug"],
-        "createdAt": row["created_at"], "updatedAt": row["updated_at"],
+        "id": row["id"],
+        "name": row["name"],
+        "description": row["description"],
+        "privacy": row["privacy"],
+        "slug": row["slug"],
+        "createdAt": row["created_at"],
+        "updatedAt": row["updated_at"],
     }
 
 
 def dataset_json(row: sqlite3.Row, writable: bool) -> dict[str, Any]:
     return {
-        "id": row["id"], "name": row["name"], "description": row["description"],
-        "repositoryId": row["repository_id"], "deprecated": bool(row["deprecated"]),
-        "createdAt": row["created_at"], "updatedAt": row["updated_at"],
+        "id": row["id"],
+        "name": row["name"],
+        "description": row["description"],
+        "repositoryId": row["repository_id"],
+        "deprecated": bool(row["deprecated"]),
+        "createdAt": row["created_at"],
+        "updatedAt": row["updated_at"],
         "permissionLevel": "Write" if writable else "Read",
-        "canRead": True, "canWrite": writable,
+        "canRead": True,
+        "canWrite": writable,
     }
 
 
 def process_json(row: sqlite3.Row) -> dict[str, Any]:
     return {
-        "id": row["id"], "datasetId": row["dataset_id"], "status": row["status"],
+        "id": row["id"],
+        "datasetId": row["dataset_id"],
+        "status": row["status"],
         "statusDescription": row["status_description"],
         "deleteMissingFromDB": bool(row["delete_missing"]),
         "onConflictUpdateDB": bool(row["on_conflict_update"]),
         "acceptNewColumns": bool(row["accept_new_columns"]),
-        "createdAt": row["created_at"], "processedAt": row["processed_at"],
+        "createdAt": row["created_at"],
+        "processedAt": row["processed_at"],
     }
 
 
@@ -202,8 +217,10 @@ class Store:
         return self.one("SELECT * FROM repositories WHERE id = ?", (repository_id,))
 
     def delete_repository(self, repository_id: int) -> None:
-        ids = [r["id"] for r in self.query(
-            "SELECT id FROM datasets WHERE repository_id = ?", (repository_id,))]
+        ids = [
+            r["id"]
+            for r in self.query("SELECT id FROM datasets WHERE repository_id = ?", (repository_id,))
+        ]
         for dataset_id in ids:
             self.delete_dataset(dataset_id)
         with self.transaction() as conn:
@@ -256,8 +273,13 @@ class Store:
             cursor = conn.execute(
                 "INSERT INTO processes (dataset_id, status, delete_missing, on_conflict_update, "
                 "accept_new_columns, created_at) VALUES (?, 'Requested', ?, ?, ?, ?)",
-                (dataset_id, int(delete_missing), int(on_conflict_update), int(accept_new),
-                 now_iso()),
+                (
+                    dataset_id,
+                    int(delete_missing),
+                    int(on_conflict_update),
+                    int(accept_new),
+                    now_iso(),
+                ),
             )
         row = self.one("SELECT * FROM processes WHERE id = ?", (cursor.lastrowid,))
         assert row is not None

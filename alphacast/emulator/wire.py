@@ -141,8 +141,9 @@ def json_response(data: Any, status: int = 200) -> Response:
 
 
 def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    return Response(status, json.dumps({"message": message}).encode("utf-8"),
-                    headers=dict(headers or {}))
+    return Response(
+        status, json.dumps({"message": message}).encode("utf-8"), headers=dict(headers or {})
+    )
 
 
 def flag(query: dict[str, str], name: str) -> bool:

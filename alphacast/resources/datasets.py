@@ -12,7 +12,10 @@ from alphacast.resources._download import Destination, download
 from alphacast.resources._upload import CsvSource, UploadBody
 from alphacast.transport import Transport
 
-DF_CHUNK_ROWS = 50_000
+#: ``upload_data_from_df`` writes the DataFrame as CSV this many cells at a time
+#: (rows per chunk = cells / columns, at least one row), so a wide frame's chunk
+#: takes no more memory than a narrow one's.
+DF_CHUNK_CELLS = 200_000
 
 
 def _quote(value: object) -> str:
@@ -22,6 +25,14 @@ def _quote(value: object) -> str:
 
 def _date_text(value: dt.date | str) -> str:
     return value if isinstance(value, str) else value.isoformat()
+
+
+def _df_csv_chunks(df: Any, index: bool) -> Iterator[str]:
+    """``df`` as CSV text (header first), in chunks of about ``DF_CHUNK_CELLS`` cells."""
+    columns = df.shape[1] + (df.index.nlevels if index else 0)
+    rows = max(1, DF_CHUNK_CELLS // max(1, columns))
+    for start in range(0, len(df), rows):
+        yield df.iloc[start : start + rows].to_csv(index=index, header=start == 0)
 
 
 def build_manifest(
@@ -143,14 +154,8 @@ class Dataset(Resource):
         """Upload a pandas DataFrame, written as CSV in row chunks (constant memory)."""
         if df.empty:
             raise ValueError("Dataframe is empty.")
-
-        def chunks() -> Iterator[str]:
-            for start in range(0, len(df), DF_CHUNK_ROWS):
-                part = df.iloc[start : start + DF_CHUNK_ROWS]
-                yield part.to_csv(index=uploadIndex, header=start == 0)
-
         return self._upload(
-            chunks(),
+            _df_csv_chunks(df, uploadIndex),
             deleteMissingFromDB,
             onConflictUpdateDB,
             build_manifest(dateColumnName, dateFormat, entitiesColumnNames, stringColumnNames),

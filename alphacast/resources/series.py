@@ -22,12 +22,16 @@ class Series(Resource):
 
     def download_data(
         self,
-        format: str = "csv",
+        format: str = "csv",  # noqa: A002 - 0.1.9's argument name
         *,
         path: Destination | None = None,
-        progress: bool = False,  # noqa: A002
+        progress: bool = False,
     ) -> Any:
-        """The series' data; see :meth:`Dataset.download_data` for formats."""
+        """The series' data.
+
+        ``format``, ``path`` and ``progress`` work as in
+        :meth:`Dataset.download_data <alphacast.resources.datasets.Dataset.download_data>`.
+        """
         return download(
             self._transport, f"/series/{self.series_id}/data", format, [], path, progress
         )

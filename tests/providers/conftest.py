@@ -146,6 +146,12 @@ def start_private_secret_service(tmp_path: Path) -> Iterator[object]:
 
 
 @pytest.fixture
+def home(isolated_env: Path) -> Path:
+    """The test's HOME (``isolated_env``), under the name the provider tests use."""
+    return isolated_env
+
+
+@pytest.fixture
 def real_keyring(
     secret_service: SecretServiceDaemon, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[SecretServiceDaemon]:
@@ -153,9 +159,11 @@ def real_keyring(
     import keyring
     from keyring.backends import SecretService
 
+    # Read the backend before changing the environment: were none chosen yet,
+    # get_keyring() would choose one from PYTHON_KEYRING_BACKEND, i.e. the new one.
+    previous = keyring.get_keyring()
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", secret_service.address)
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.SecretService.Keyring")
-    previous = keyring.get_keyring()
     keyring.set_keyring(SecretService.Keyring())
     try:
         yield secret_service

@@ -16,19 +16,7 @@ import pytest
 from alphacast import CredentialError, plugins
 from alphacast.providers.process import ProcessProvider
 from alphacast.testing import ProviderContract
-
-
-def write_config(home: Path, text: str) -> None:
-    directory = home / ".alphacast"
-    directory.mkdir(mode=0o700, exist_ok=True)
-    path = directory / "config"
-    path.write_text(textwrap.dedent(text))
-    path.chmod(0o600)
-
-
-@pytest.fixture
-def home(isolated_env: Path) -> Path:
-    return isolated_env
+from tests.providers.helpers import write_config
 
 
 @pytest.fixture

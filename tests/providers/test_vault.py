@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import socket
 import sys
-import textwrap
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -15,22 +13,10 @@ from alphacast import AlphacastWarning, Credential, CredentialError, CredentialP
 from alphacast.chain import CredentialChain, ResolvedCredential, resolve_with
 from alphacast.providers.vault import VaultProvider
 from alphacast.testing import KEY_A, KEY_B, UNKNOWN_PROFILE, ProviderContract
+from tests.providers.helpers import write_config
 from tests.providers.openbao import ROOT_TOKEN, OpenBao, openbao  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.vault
-
-
-def write_config(home: Path, text: str) -> None:
-    directory = home / ".alphacast"
-    directory.mkdir(mode=0o700, exist_ok=True)
-    path = directory / "config"
-    path.write_text(textwrap.dedent(text))
-    path.chmod(0o600)
-
-
-@pytest.fixture
-def home(isolated_env: Path) -> Path:
-    return isolated_env
 
 
 @pytest.fixture

@@ -1,0 +1,161 @@
+"""One read of a key from Vault or OpenBao: log in, find the KV engine's version,
+read the secret, and work out until when the key may be used.
+
+The provider (:mod:`alphacast.providers.vault`) decides, from the environment and
+the profile's settings, what to read and how to log in (see :mod:`._vault_config`);
+this module only talks to the server.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import requests
+
+from alphacast._files import display_path
+from alphacast.chain import EXPIRY_MARGIN_SECONDS
+from alphacast.config import config_path
+from alphacast.credentials import Credential
+
+from ._vault_config import PROVIDER, AppRole, section
+from ._vault_errors import ExplainsFailures, server_says
+
+
+class Read(ExplainsFailures):
+    """One resolution: log in, find the engine version, read, explain failures."""
+
+    def credential(self, refresh: float) -> Credential:
+        """The key, expiring when the server says or after ``refresh`` seconds."""
+        login = self.login
+        with self.explained():
+            if isinstance(login, AppRole):
+                self._login(login)
+            else:
+                self.client.token = login.value
+        try:
+            version = self.target.kv_version or self._detect_version()
+            secret = self._read(version)
+        finally:
+            if isinstance(login, AppRole):
+                self._logout()
+        key, expiries = self._field(secret, version)
+        # The chain re-resolves EXPIRY_MARGIN_SECONDS before expiry: re-read after `refresh`.
+        expiries.append(_now() + timedelta(seconds=refresh + EXPIRY_MARGIN_SECONDS))
+        return Credential(
+            key,
+            provider=PROVIDER,
+            source=self.target.source(),
+            profile=self.profile,
+            expires_at=min(expiries),
+        )
+
+    # -- authentication -------------------------------------------------------
+
+    def _login(self, approle: AppRole) -> None:
+        mount = approle.mount
+        try:
+            self.client.auth.approle.login(approle.role_id, approle.secret_id, mount_point=mount)
+        except self.hvac.exceptions.VaultError as exc:
+            self.fail(
+                f"AppRole login at {self.target.address} (auth/{mount}/login) failed "
+                f"({server_says(exc)}); check the role id and secret id (secret ids expire "
+                "and may be single-use) and vault_approle_mount"
+            )
+
+    def _logout(self) -> None:
+        # The login token is needed no more: do not let them pile up on the server.
+        try:
+            self.client.auth.token.revoke_self()
+        except (self.hvac.exceptions.VaultError, requests.RequestException):
+            pass
+
+    # -- reading ----------------------------------------------------------------
+
+    def _detect_version(self) -> int:
+        with self.explained():
+            try:
+                answer = self.client.adapter.get(f"/v1/sys/internal/ui/mounts/{self.target.mount}")
+            except (self.hvac.exceptions.Forbidden, self.hvac.exceptions.InvalidPath):
+                return 2  # not allowed to ask: assume the common case
+        options = answer.get("data", {}).get("options") if isinstance(answer, dict) else None
+        return 2 if isinstance(options, dict) and options.get("version") == "2" else 1
+
+    def _read(self, version: int) -> Mapping[str, Any]:
+        target = self.target
+        with self.explained(version):
+            if version == 2:
+                answer = self.client.secrets.kv.v2.read_secret_version(
+                    target.path, mount_point=target.mount, raise_on_deleted_version=True
+                )
+            else:
+                answer = self.client.secrets.kv.v1.read_secret(
+                    target.path, mount_point=target.mount
+                )
+        if not isinstance(answer, dict) or not isinstance(answer.get("data"), dict):
+            self.fail(f"unexpected answer from {target.where()}: not a KV v{version} secret")
+        return answer
+
+    def _field(self, answer: Mapping[str, Any], version: int) -> tuple[Any, list[datetime]]:
+        """The field's value, and the expiry times the server states for it."""
+        target = self.target
+        data = answer["data"]
+        expiries = []
+        lease = answer.get("lease_duration")
+        if isinstance(lease, int) and lease > 0:
+            expiries.append(_now() + timedelta(seconds=lease))
+        if version == 2:
+            metadata = data.get("metadata") or {}
+            data = data.get("data") or {}
+            expiries += self._metadata_expiry(metadata.get("custom_metadata") or {})
+        if target.field not in data:
+            fields = ", ".join(sorted(map(str, data))) or "none"
+            self.fail(
+                f"the secret {target.where()} has no field {target.field!r} (fields: {fields}); "
+                f"store the key under {target.field!r} or set vault_field in "
+                f"{section(self.profile)} of {display_path(config_path())}"
+            )
+        return data[target.field], expiries
+
+    def _metadata_expiry(self, custom: Mapping[str, Any]) -> list[datetime]:
+        where = f"custom_metadata of {self.target.where()}"
+        expiries = []
+        if custom.get("ttl"):
+            seconds = _duration(str(custom["ttl"]))
+            if seconds is None:
+                self.fail(f"ttl = {custom['ttl']!r} in the {where} is not a duration like 1h")
+            expiries.append(_now() + timedelta(seconds=seconds))
+        if custom.get("expires_at"):
+            try:
+                stated = datetime.fromisoformat(str(custom["expires_at"]))
+            except ValueError:
+                self.fail(f"expires_at in the {where} is not an ISO 8601 time")
+            stated = stated if stated.tzinfo else stated.replace(tzinfo=UTC)
+            if stated <= _now():
+                self.fail(
+                    f"the key in {self.target.where()} expired at {stated.isoformat()} "
+                    "(expires_at in its custom_metadata); store a new key there"
+                )
+            expiries.append(stated)
+        return expiries
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|m|s)")
+_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0}
+
+
+def _duration(text: str) -> float | None:
+    """Seconds in ``3600``, ``90s``, ``15m`` or ``1h30m``; ``None`` if malformed."""
+    text = text.strip()
+    if re.fullmatch(r"\d+(?:\.\d+)?", text):
+        return float(text) if float(text) > 0 else None
+    if not text or _DURATION.sub("", text):
+        return None
+    seconds = sum(float(n) * _UNITS[unit] for n, unit in _DURATION.findall(text))
+    return seconds if seconds > 0 else None
