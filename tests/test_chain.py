@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import types
 from collections.abc import Iterable
+from importlib import metadata
+from pathlib import Path
 
 import pytest
 
@@ -179,11 +182,73 @@ def test_config_file_orders_the_chain_per_profile(isolated_env, monkeypatch: pyt
     assert resolve_profile("prod", order=["one"]).current.provider == "one"
 
 
-def test_disable_plugins_blocks_providers_by_name(monkeypatch: pytest.MonkeyPatch):
-    _register(Fixed("one", {"default": "ak_one_one_one_one1"}))
-    monkeypatch.setenv("ALPHACAST_DISABLE_PLUGINS", "one,test-plugin")
+SECRETS_DIR_DISTRIBUTION = "alphacast-secrets-dir"
+
+
+def require_distribution(name: str) -> None:
+    """Skip unless ``name`` is installed (fail under CI, where nothing may skip)."""
+    try:
+        metadata.distribution(name)
+    except metadata.PackageNotFoundError:
+        message = f"{name} is not installed: pip install ./examples/{name}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def test_disable_plugins_keeps_an_installed_entry_point_plugin_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    require_distribution(SECRETS_DIR_DISTRIBUTION)
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    (secrets / "alphacast-default").write_text("ak_from_the_secrets_dir_0001\n")
+    monkeypatch.setenv("ALPHACAST_SECRETS_DIR", str(secrets))
+
+    # Control: nothing disabled, the default chain takes the key from the plugin.
+    found = plugins.registry()
+    assert [p.providers for p in found.plugins if p.name == "secrets-dir"] == [("secrets-dir",)]
+    credential = resolve_profile().current
+    assert (credential.provider, credential.api_key) == ("secrets-dir", "ak_from_the_secrets_dir_0001")
+
+    # A comma-separated list of names, spaces allowed; read when plugins are discovered.
+    monkeypatch.setenv("ALPHACAST_DISABLE_PLUGINS", "vault, secrets-dir")
     plugins.reset()
-    assert "one" not in plugins.registry().providers
+    found = plugins.registry()
+    # Not loaded at all: neither a working plugin nor a broken one is listed.
+    assert "secrets-dir" not in found.providers
+    assert [p for p in found.plugins if p.name == "secrets-dir"] == []
+    assert [p for p in found.plugins if p.distribution == SECRETS_DIR_DISTRIBUTION] == []
+    order = [p.name for p in CredentialChain.for_profile("default").providers]
+    assert "secrets-dir" not in order and "vault" not in order
+    assert order[:3] == ["explicit", "env", "dotenv"]  # the rest of the chain is intact
+    with pytest.raises(NoCredentialError) as info:
+        resolve_profile()
+    assert "secrets-dir" not in [name for name, _ in info.value.attempts]
+    assert "secrets-dir" not in str(info.value)
+    # Naming it in the chain does not bring it back.
+    monkeypatch.setenv("ALPHACAST_CREDENTIAL_CHAIN", "secrets-dir")
+    with pytest.raises(CredentialError, match="unknown credential provider 'secrets-dir'"):
+        resolve_profile()
+
+
+def test_disable_plugins_blocks_in_process_plugins_and_single_providers(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    # A provider name drops that provider only; the plugin's other providers stay.
+    monkeypatch.setenv("ALPHACAST_DISABLE_PLUGINS", "one")
+    _register(Fixed("one", {"default": "ak_one_one_one_one1"}), Fixed("two", {}))
+    found = plugins.registry()
+    assert "one" not in found.providers and "two" in found.providers
+    assert [p.providers for p in found.plugins if p.name == "test-plugin"] == [("two",)]
+
+    # The plugin's name drops the plugin and everything it provides.
+    monkeypatch.setenv("ALPHACAST_DISABLE_PLUGINS", "test-plugin")
+    plugins.reset()
+    _register(Fixed("one", {"default": "ak_one_one_one_one1"}), Fixed("two", {}))
+    found = plugins.registry()
+    assert not {"one", "two"} & set(found.providers)
+    assert [p for p in found.plugins if p.name == "test-plugin"] == []
 
 
 _IMPORT_PROBE = """

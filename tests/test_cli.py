@@ -70,7 +70,43 @@ def test_auth_set_which_list_delete_round_trip(isolated_env: Path):
 
 def test_auth_set_refuses_a_store_that_cannot_hold_keys():
     result = alphacast("auth", "set", "prod", "--store", "env", stdin=KEY, check=False)
-    assert result.returncode == 1 and "choose one of" in result.stderr
+    assert result.returncode == 1
+    assert "'env' is not a store that can hold keys; choose one of" in result.stderr
+
+
+def test_auth_set_suggests_the_store_meant():
+    result = alphacast("auth", "set", "prod", "--store", "keyrng", stdin=KEY, check=False)
+    assert result.returncode == 1
+    assert "'keyrng' is not a store that can hold keys (did you mean 'keyring'?)" in result.stderr
+
+
+#: A key that is not shaped like one (no ``ak_``): only the CLI's own care hides it.
+PLAIN_KEY = "Zq8Xw3Lk5Jh2Gf7DpR4sT6vY"
+
+
+@pytest.mark.parametrize("key", [KEY, PLAIN_KEY])
+def test_a_key_pasted_on_the_command_line_is_not_echoed_nor_stored(isolated_env: Path, key):
+    result = alphacast("auth", "set", "prod", key, "--store", "shared-file", check=False)
+    assert result.returncode == 2
+    assert "1 unexpected argument not shown (it could be a key)" in result.stderr
+    assert "`alphacast auth set PROFILE` asks for it, or reads it from stdin" in result.stderr
+    assert key not in result.stderr and key[:8] not in result.stderr
+    assert not (isolated_env / ".alphacast").exists()
+
+
+def test_a_mistyped_option_is_still_named():
+    result = alphacast("auth", "which", "--jsno", PLAIN_KEY, check=False)
+    assert result.returncode == 2
+    assert "unrecognized arguments: --jsno; 1 unexpected argument not shown" in result.stderr
+    assert PLAIN_KEY not in result.stderr
+
+
+@pytest.mark.parametrize("key", [KEY, PLAIN_KEY.lower()])
+def test_a_key_given_as_the_store_is_not_echoed(key):
+    result = alphacast("auth", "set", "prod", "--store", key, stdin=KEY, check=False)
+    assert result.returncode == 1
+    assert "the --store value is not a store that can hold keys; choose one of:" in result.stderr
+    assert key not in result.stderr
 
 
 def test_twenty_concurrent_auth_set_calls_leave_twenty_profiles(isolated_env: Path):

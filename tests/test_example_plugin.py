@@ -3,14 +3,18 @@ distribution: discovered through its entry point, used by the chain with no
 configuration, and ordered after the built-in providers.
 
 CI installs it (``pip install ./examples/alphacast-secrets-dir``, see the README's
-test command); elsewhere the tests skip with the command to run.
+test command) and runs its own tests, the SDK's contract suite among them; elsewhere
+the tests skip with the command to run.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from importlib import metadata
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -87,3 +91,32 @@ def test_third_party_providers_sort_after_the_built_ins():
     assert all(order.index(name) < position for name in built_in)
     assert found.providers["secrets-dir"].priority == 1000
     assert max(found.providers[name].priority for name in built_in) < 1000
+
+
+def test_its_own_tests_pass_including_the_whole_contract_suite(tmp_path: Path):
+    """What CI promises a plugin author: the example's tests, run from its own
+    directory with its own pytest settings, pass without a skip, and they include
+    every test of :class:`alphacast.testing.ProviderContract`."""
+    from alphacast.testing import ProviderContract
+
+    report = tmp_path / "report.xml"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ALPHACAST_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}"],
+        cwd=EXAMPLE,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    suite = ElementTree.parse(report).getroot().find("testsuite")
+    assert suite is not None
+    assert suite.get("failures") == suite.get("errors") == suite.get("skipped") == "0"
+    ran = {
+        case.get("name")
+        for case in suite.iter("testcase")
+        if "Contract" in case.get("classname", "")
+    }
+    contract = {name for name in dir(ProviderContract) if name.startswith("test_")}
+    assert contract and ran == contract

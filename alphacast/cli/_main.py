@@ -15,7 +15,9 @@ from typing import Any
 
 from alphacast._version import __version__
 from alphacast.cli._output import print_json
+from alphacast.cli._parser import KeySafeArgumentParser
 from alphacast.errors import AlphacastError
+from alphacast.redact import redact_text
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -158,7 +160,7 @@ def _data_parsers(sub: Any) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line; the docs' CLI page is generated from it."""
-    parser = argparse.ArgumentParser(
+    parser = KeySafeArgumentParser(
         prog="alphacast",
         description="Alphacast SDK command line: credentials, data, and a local emulator.",
     )
@@ -259,7 +261,8 @@ def _dispatch(argv: list[str]) -> int:
     try:
         return handler(args)
     except AlphacastError as exc:
-        print(f"alphacast: error: {exc}", file=sys.stderr)
+        # Messages are written key-free; redacting again costs nothing here.
+        print(f"alphacast: error: {redact_text(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import getpass
 import sys
 from typing import Any
@@ -64,8 +65,14 @@ def _writable(name: str) -> WritableCredentialProvider:
     provider = found.get(name)
     if not isinstance(provider, WritableCredentialProvider):
         writable = sorted(n for n, p in found.items() if isinstance(p, WritableCredentialProvider))
+        # Echo only a provider's name or a near miss of one: a key pasted after
+        # --store is neither.
+        near = difflib.get_close_matches(name, writable, n=1)
+        shown = repr(name) if name in found or near else "the --store value"
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
         raise CredentialError(
-            f"{name!r} is not a store that can hold keys; choose one of: {', '.join(writable)}",
+            f"{shown} is not a store that can hold keys{hint}; "
+            f"choose one of: {', '.join(writable)}",
             provider="auth",
         )
     return provider

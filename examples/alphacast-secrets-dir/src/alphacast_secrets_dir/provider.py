@@ -63,7 +63,7 @@ class SecretsDirProvider(alphacast.CredentialProvider):
             ) from None
         except OSError as exc:
             raise alphacast.CredentialError(
-                f"cannot read {path}: {exc.strerror}; check its permissions",
+                f"cannot read {path}: {exc.strerror}; check the file and its permissions",
                 provider=self.name,
                 profile=profile,
             ) from None
