@@ -203,7 +203,9 @@ class CredentialChain:
                 )
                 return ResolvedCredential(credential, provider)
             attempts.append((provider.name, _describe_miss(provider, profile)))
-        raise NoCredentialError(profile, attempts, broken_plugins=self.broken_plugins)
+        raise NoCredentialError(
+            profile, attempts, broken_plugins=self.broken_plugins, explicit=explicit
+        )
 
     def inspect(self, profile: str, *, explicit: bool = False) -> list[Attempt]:
         """Ask every provider (not stopping at the first) for ``auth list``."""

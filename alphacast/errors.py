@@ -60,6 +60,8 @@ class NoCredentialError(CredentialError):
     """No provider in the chain had a key for the profile.
 
     ``attempts`` holds ``(provider name, why it passed)`` pairs, in chain order.
+    ``explicit`` says the profile was named in code or with ``--profile``, which
+    ``ALPHACAST_API_KEY`` never serves, so the message does not suggest it.
     """
 
     def __init__(
@@ -68,6 +70,7 @@ class NoCredentialError(CredentialError):
         attempts: Sequence[tuple[str, str]],
         *,
         broken_plugins: Sequence[tuple[str, str]] = (),
+        explicit: bool = False,
     ) -> None:
         lines = [f"No Alphacast API key found for profile {profile!r}. Tried, in order:"]
         lines += [f"  - {name}: {why}" for name, why in attempts]
@@ -76,12 +79,17 @@ class NoCredentialError(CredentialError):
         if broken_plugins:
             lines.append("Plugins that failed to load (not consulted):")
             lines += [f"  - {name}: {why}" for name, why in broken_plugins]
-        store_hint = "" if profile == "default" else f" {profile}"
-        lines.append(
-            "To store a key: `alphacast auth set"
-            f"{store_hint or ' default'} --store shared-file` (reads the key from stdin), "
-            "or set ALPHACAST_API_KEY."
+        store = (
+            f"To store a key: `alphacast auth set {profile} --store shared-file` "
+            "(reads the key from stdin)"
         )
+        if explicit:
+            lines.append(
+                f"{store}. ALPHACAST_API_KEY serves a profile selected with "
+                "ALPHACAST_PROFILE, not one named in code or with --profile."
+            )
+        else:
+            lines.append(f"{store}, or set ALPHACAST_API_KEY.")
         super().__init__("\n".join(lines), profile=profile)
         self.attempts = list(attempts)
         self.broken_plugins = list(broken_plugins)

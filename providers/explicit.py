@@ -1,8 +1,11 @@
 """``explicit``: a key passed in code, ``Alphacast("ak_...")``.
 
-Passing a key skips the chain: the client wraps it in an
-:class:`ExplicitKeyProvider`. The instance registered in the chain holds no key
-and only explains that none was passed.
+Passing a key skips the chain: the client makes the credential itself, with
+provider ``explicit`` (the core knows no provider module). The instance this
+plugin registers in the chain holds no key and only explains, in ``auth list``
+and in ``NoCredentialError``, that none was passed. Given a key, an
+:class:`ExplicitKeyProvider` serves it for any profile, for a chain built by
+hand: ``Alphacast(provider=[ExplicitKeyProvider(key), ...])``.
 """
 
 from __future__ import annotations

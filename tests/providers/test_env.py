@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from alphacast import CredentialError
+from alphacast import CredentialError, NoCredentialError
+from alphacast.chain import resolve_profile
 from alphacast.providers.env import EnvironmentProvider
 
 KEY = "ak_env_0123456789abcdef"
@@ -28,6 +29,29 @@ def test_variable_serves_alphacast_profile_only(provider, monkeypatch):
     assert provider.resolve("prod") is not None
     assert provider.resolve("staging") is None
     assert "only serves" in provider.describe_miss("staging")
+
+
+def test_an_explicit_profile_is_not_told_to_set_the_variable_it_ignores(monkeypatch):
+    monkeypatch.setenv("ALPHACAST_API_KEY", KEY)
+    with pytest.raises(NoCredentialError) as named:
+        resolve_profile("prod")
+    text = str(named.value)
+    assert "env: not consulted: profile 'prod' was named explicitly" in text
+    assert "or set ALPHACAST_API_KEY" not in text
+    assert text.endswith(
+        "To store a key: `alphacast auth set prod --store shared-file` (reads the key from "
+        "stdin). ALPHACAST_API_KEY serves a profile selected with ALPHACAST_PROFILE, not "
+        "one named in code or with --profile."
+    )
+    # Selected through ALPHACAST_PROFILE, the variable would serve it: say so.
+    monkeypatch.delenv("ALPHACAST_API_KEY")
+    monkeypatch.setenv("ALPHACAST_PROFILE", "prod")
+    with pytest.raises(NoCredentialError) as selected:
+        resolve_profile()
+    assert str(selected.value).endswith(
+        "`alphacast auth set prod --store shared-file` (reads the key from stdin), "
+        "or set ALPHACAST_API_KEY."
+    )
 
 
 def test_miss_names_both_variables(provider):
