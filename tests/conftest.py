@@ -12,6 +12,9 @@ import pytest
 
 from alphacast import chain, plugins
 
+#: The real Secret Service fixtures (``secret_service``, ``real_keyring``), one for all tests.
+pytest_plugins = ["tests.secret_service"]
+
 #: Environment variables that would let the developer's own setup leak into a test.
 _ISOLATED_PREFIXES = ("ALPHACAST_", "VAULT_", "BAO_", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 

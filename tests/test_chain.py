@@ -209,7 +209,8 @@ def test_disable_plugins_keeps_an_installed_entry_point_plugin_out(
     found = plugins.registry()
     assert [p.providers for p in found.plugins if p.name == "secrets-dir"] == [("secrets-dir",)]
     credential = resolve_profile().current
-    assert (credential.provider, credential.api_key) == ("secrets-dir", "ak_from_the_secrets_dir_0001")
+    assert credential.provider == "secrets-dir"
+    assert credential.api_key == "ak_from_the_secrets_dir_0001"
 
     # A comma-separated list of names, spaces allowed; read when plugins are discovered.
     monkeypatch.setenv("ALPHACAST_DISABLE_PLUGINS", "vault, secrets-dir")
