@@ -1,7 +1,9 @@
 """The emulator's command line: ``python -m alphacast.emulator`` or
 ``alphacast emulator``. It runs until SIGINT or SIGTERM, then stops cleanly.
 
-Keys given with ``--account`` are never printed or logged; only account names are.
+Keys given with ``--account`` or ``--accounts-file`` are never printed or logged;
+only account names are. ``--accounts-file`` keeps them out of argv too, where other
+users of the machine can read them (``ps``).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import json
 import signal
 import sys
 import threading
+from pathlib import Path
 from types import FrameType
 
 from alphacast.emulator.emulator import Emulator
@@ -21,6 +24,24 @@ def _account(text: str) -> tuple[str, str]:
     if not sep or not name.strip() or not key.strip():
         raise argparse.ArgumentTypeError("expected NAME=KEY")
     return name.strip(), key.strip()
+
+
+def _accounts_file(text: str) -> list[tuple[str, str]]:
+    """``NAME=KEY`` lines of the file ``text``; blank lines and ``#`` comments skipped.
+    Errors name the line, never its content."""
+    try:
+        lines = Path(text).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise argparse.ArgumentTypeError(f"cannot read {text}: {exc}") from None
+    accounts = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        try:
+            accounts.append(_account(line))
+        except argparse.ArgumentTypeError:
+            raise argparse.ArgumentTypeError(f"{text}, line {number}: expected NAME=KEY") from None
+    return accounts
 
 
 def _rate(text: str) -> float:
@@ -46,6 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="NAME=KEY",
         help="an account and its API key (repeat for more accounts)",
+    )
+    parser.add_argument(
+        "--accounts-file",
+        type=_accounts_file,
+        default=[],
+        metavar="PATH",
+        help="a file of NAME=KEY lines: accounts whose keys stay out of argv",
     )
     parser.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
@@ -107,17 +135,21 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
-    if not args.account:
+    accounts = [*args.account, *args.accounts_file]
+    if not accounts:
         parser.print_usage(sys.stderr)
-        print("alphacast emulator: error: give at least one --account NAME=KEY", file=sys.stderr)
+        print(
+            "alphacast emulator: error: give at least one --account NAME=KEY or an --accounts-file",
+            file=sys.stderr,
+        )
         return 2
-    names = [name for name, _ in args.account]
+    names = [name for name, _ in accounts]
     if len(set(names)) != len(names):
         print("alphacast emulator: error: an account name is given twice", file=sys.stderr)
         return 2
     try:
         emulator = Emulator(
-            accounts=dict(args.account),
+            accounts=dict(accounts),
             host=args.host,
             port=args.port,
             workspace_port=args.workspace_port,

@@ -84,3 +84,35 @@ def test_usage_errors_and_help(capsys):
     options = {a for action in build_parser()._actions for a in action.option_strings}
     assert {"--account", "--host", "--port", "--workspace-port", "--db", "--json", "--tls", "--fail-rate",
             "--fail-status", "--reset-rate", "--latency", "--seed"} <= options
+
+
+def test_accounts_file_keeps_keys_out_of_argv(tmp_path):
+    accounts = tmp_path / "accounts"
+    accounts.write_text(f"# name=key, one per line\n\nfile={KEY}\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "alphacast.emulator", "--json", "--accounts-file", str(accounts)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        info = json.loads(proc.stdout.readline() or proc.stderr.read())
+        assert info["accounts"] == ["file"]
+        assert requests.get(info["api_url"] + "/repositories", auth=(KEY, "")).json() == []
+        assert KEY not in " ".join(proc.args)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert KEY not in out + err
+
+
+def test_a_malformed_accounts_file_names_the_line_not_its_content(tmp_path, capsys):
+    accounts = tmp_path / "accounts"
+    accounts.write_text(f"a={KEY}\n{KEY}\n")
+    assert main(["--accounts-file", str(accounts)]) == 2
+    err = capsys.readouterr().err
+    assert f"{accounts}, line 2: expected NAME=KEY" in err and KEY not in err
+    assert main(["--accounts-file", str(tmp_path / "missing")]) == 2
+    assert "cannot read" in capsys.readouterr().err
+    accounts.write_text(f"a={KEY}\n")
+    assert main(["--accounts-file", str(accounts), "--account", f"a={KEY}"]) == 2
+    assert "an account name is given twice" in capsys.readouterr().err
