@@ -1,14 +1,17 @@
 """When and how long to wait before retrying a request.
 
 Defaults: at most 4 attempts and 30 seconds in all; exponential backoff from
-0.5 s doubling up to 8 s, with full jitter; ``Retry-After`` is honoured (capped
-by the time left). GET and DELETE are retried on connection errors, timeouts,
-429, 502, 503 and 504. Requests that create things (POST, PUT) are retried only
-when the server cannot have acted: the connection was never made, or 429.
+0.5 s doubling up to 8 s, with full jitter. ``Retry-After`` (seconds or an
+HTTP-date) replaces the backoff; when it asks for longer than the time left, the
+error is raised at once rather than waited for. GET and DELETE are retried on
+connection errors, timeouts, 429, 502, 503 and 504. Requests that create things
+(POST, PUT) are retried only when the server cannot have acted: the connection was
+never made, or 429. A failed certificate check is never retried.
 """
 
 from __future__ import annotations
 
+import datetime
 import email.utils
 import random
 import time
@@ -63,4 +66,8 @@ def _parse_retry_after(value: str | None) -> float | None:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
+    if when.tzinfo is None:
+        # An HTTP-date is always GMT; its asctime form just does not say so
+        # (RFC 9110, section 5.6.7). Read as local time it would be hours off.
+        when = when.replace(tzinfo=datetime.UTC)
     return max(0.0, when.timestamp() - time.time())

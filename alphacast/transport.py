@@ -105,6 +105,23 @@ def _never_sent(exc: requests.RequestException) -> bool:
     return isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
+def _retryable(exc: requests.RequestException, method: str, retry: RetryPolicy) -> bool:
+    """A failed certificate check fails the same way next time; other failures are
+    retried when the request is idempotent or cannot have been sent."""
+    if isinstance(exc, requests.exceptions.SSLError):
+        return False
+    return retry.is_idempotent(method) or _never_sent(exc)
+
+
+def _hint(exc: requests.RequestException) -> str:
+    if isinstance(exc, requests.exceptions.SSLError):
+        return (
+            ". If the server uses a private certificate authority, give its CA file "
+            "as Alphacast(verify=...) or in REQUESTS_CA_BUNDLE"
+        )
+    return ""
+
+
 class Transport:
     """Sends requests for one client. Thread-safe; close it with :meth:`close`."""
 
@@ -160,17 +177,23 @@ class Transport:
         attempt = 0
         while True:
             attempt += 1
+            failure: ConnectionFailedError | None = None
             try:
                 response = self._send_following_redirects(
                     method, url, host, credential, base_params, data, json_body, body, stream
                 )
             except requests.RequestException as exc:
-                retryable = self.retry.is_idempotent(method) or _never_sent(exc)
-                if retryable and self._wait(attempt, deadline, None):
+                if _retryable(exc, method, self.retry) and self._wait(attempt, deadline, None):
                     continue
-                raise ConnectionFailedError(
+                failure = ConnectionFailedError(
                     f"could not complete {method} {self._shown(url)}: {redact_text(str(exc))}"
-                ) from None
+                    + _hint(exc)
+                )
+            if failure is not None:
+                # Raised outside the except block, so the requests exception (whose
+                # text holds the URL, and for search the apiKey) is not even kept as
+                # the hidden __context__ of the error.
+                raise failure
             status = response.status_code
             if status == 401 and not refreshed:
                 refreshed = True

@@ -3,12 +3,21 @@ zero times in anything printed, logged or raised."""
 
 from __future__ import annotations
 
+import base64
 import logging
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
-from alphacast import Alphacast, AlphacastError, Credential
+from alphacast import Alphacast, AlphacastError, ConnectionFailedError, Credential
 from alphacast.chain import CredentialChain, ResolvedCredential
 from alphacast.emulator import Emulator
 from alphacast.retry import RetryPolicy
@@ -16,11 +25,23 @@ from alphacast.retry import RetryPolicy
 from .recording_server import Reply, recording_server
 
 KEY = "ak_leakcheck_Q7hZ2mP9xW4vB8nR"
-FRAGMENTS = (KEY, KEY[3:], KEY[:-4])
+#: A key without the ``ak_`` shape the redaction patterns know: only remembering the
+#: key itself can mask it.
+PLAIN_KEY = "Lk9plainQ7hZ2mP9xW4vB8nRx"
 
 
-def assert_clean(text: str) -> None:
-    for fragment in FRAGMENTS:
+def fragments(key: str) -> tuple[str, ...]:
+    """The key, parts of it, and its HTTP Basic form (base64 of ``KEY:``) with the
+    prefix that any base64 text starting with the key shares."""
+    basic = base64.b64encode(f"{key}:".encode()).decode()
+    return (key, key[3:], key[:-4], basic, basic[: len(key) // 3 * 4])
+
+
+FRAGMENTS = fragments(KEY)
+
+
+def assert_clean(text: str, key: str = KEY) -> None:
+    for fragment in fragments(key):
         assert fragment not in text, f"key leaked: ...{text[max(0, text.find(fragment) - 80):][:200]}"
 
 
@@ -36,7 +57,12 @@ def _everything(caplog: pytest.LogCaptureFixture, exc: BaseException | None) -> 
     parts += [f"{r.getMessage()} {r.args!r}" for r in caplog.records]
     if exc is not None:
         parts += traceback.format_exception(exc)
-        parts += [str(exc), repr(exc)]
+        # Every exception attached to it too, even a context hidden by `from None`
+        # (error reporters and debuggers walk __context__).
+        linked: BaseException | None = exc
+        while linked is not None:
+            parts += [str(linked), repr(linked), repr(linked.args)]
+            linked = linked.__cause__ or linked.__context__
     return "\n".join(parts)
 
 
@@ -102,3 +128,165 @@ def test_credential_objects_never_show_the_key():
     for text in (repr(credential), str(credential), repr(resolved), f"{credential!s}"):
         assert_clean(text)
     assert_clean(repr(CredentialChain([])))
+
+
+# -- a timeout on the API host, where the key travels in the Authorization header -----
+
+
+@contextmanager
+def _silent_server() -> Iterator[tuple[str, list[bytes]]]:
+    """A listener that reads each request and never answers."""
+    received: list[bytes] = []
+    done = threading.Event()
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.settimeout(0.05)
+
+        def serve() -> None:
+            connections = []
+            while not done.is_set():
+                try:
+                    connection, _ = listener.accept()
+                except TimeoutError:
+                    continue
+                connections.append(connection)
+                connection.settimeout(5)
+                data = b""
+                while b"\r\n\r\n" not in data and (piece := connection.recv(65536)):
+                    data += piece
+                received.append(data)
+            for connection in connections:
+                connection.close()
+
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{listener.getsockname()[1]}", received
+        finally:
+            done.set()
+            thread.join()
+
+
+def _whole_chain(exc: BaseException) -> str:
+    """Every exception reachable from ``exc``, suppressed contexts included, and the
+    traceback with each frame's local variables (as error reporters capture them)."""
+    parts = [
+        "".join(traceback.TracebackException.from_exception(exc, capture_locals=True).format())
+    ]
+    seen: BaseException | None = exc
+    while seen is not None:
+        parts += [str(seen), repr(seen), repr(seen.args)]
+        seen = seen.__cause__ or seen.__context__
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("key", [KEY, PLAIN_KEY], ids=["ak-key", "plain-key"])
+@pytest.mark.parametrize("hang", ["silent-socket", "emulator-latency"])
+def test_a_timeout_on_the_api_host(debug_logs, hang: str, key: str):
+    retry = RetryPolicy(max_attempts=2, backoff_base=0.01, backoff_max=0.01)
+    basic = base64.b64encode(f"{key}:".encode()).decode()
+    if hang == "silent-socket":
+        with _silent_server() as (url, received):
+            with Alphacast(
+                key, api_url=url, workspace_url=url, timeout=(2, 0.2), retry=retry
+            ) as client:
+                exc = _provoke(client.repository.read_all)
+        # the key was on the wire (so there was something to leak), once per attempt
+        assert len(received) == 2
+        assert all(f"Authorization: Basic {basic}\r\n".encode() in r for r in received)
+    else:
+        with Emulator(accounts={"slow": key}, latency=0.6) as emu:
+            with Alphacast(
+                key, api_url=emu.api_url, workspace_url=emu.api_url, timeout=(2, 0.2), retry=retry
+            ) as client:
+                exc = _provoke(client.repository.read_all)
+        # stopping the emulator waited for both delayed requests: each presented the key
+        assert [(e["path"], e["account"]) for e in emu.request_log] == [
+            ("/repositories", "slow")
+        ] * 2
+    assert isinstance(exc, ConnectionFailedError)
+    assert "timed out" in str(exc) and "/repositories" in str(exc)
+    messages = [r.getMessage() for r in debug_logs.records]
+    assert any(m.startswith("retrying in ") for m in messages), "DEBUG logging was not captured"
+    assert any("Starting new HTTP connection (2)" in m for m in messages)
+    everything = _everything(debug_logs, exc) + _whole_chain(exc)
+    assert_clean(everything, key)
+
+
+def test_a_server_message_echoing_an_explicit_key_of_any_shape_is_masked(debug_logs):
+    # Its own key: the keys to mask are remembered process-wide, so one another test
+    # already used could hide a client that does not remember its own.
+    key = "Lk9echoedM4tV8qZ2wR6yN1p"
+    body = f'{{"message": "no access for key {key}"}}'.encode()
+    with recording_server(lambda seen: Reply(403, body=body)) as server:
+        with Alphacast(
+            key, api_url=server.url, workspace_url=server.url, retry=RetryPolicy.disabled()
+        ) as client:
+            exc = _provoke(client.repository.read_all)
+    assert exc is not None and str(exc).startswith("API failed with status code 403")
+    assert "no access for key ***" in str(exc)
+    assert_clean(_everything(debug_logs, exc), key)
+
+
+# -- the command line with DEBUG logging ------------------------------------------------
+
+# The CLI has no switch that turns logging on (no --debug/--verbose option and no
+# environment variable): the application embedding it, or a user, configures logging.
+# This runs `python -m alphacast` exactly, after configuring the root logger at DEBUG.
+_CLI_AT_DEBUG = (
+    "import logging, runpy; logging.basicConfig(level=logging.DEBUG); "
+    "runpy.run_module('alphacast', run_name='__main__', alter_sys=True)"
+)
+
+
+def _cli_at_debug(*args: str, url: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "ALPHACAST_API_KEY": PLAIN_KEY}
+    if url is not None:
+        env |= {"ALPHACAST_API_URL": url, "ALPHACAST_WORKSPACE_URL": url}
+    return subprocess.run(
+        [sys.executable, "-c", _CLI_AT_DEBUG, *args],
+        capture_output=True,
+        encoding="utf-8",
+        env=env,
+        timeout=120,
+    )
+
+
+_COMMANDS = {"auth test": ("auth", "test"), "search": ("search", "gdp")}
+
+
+@pytest.mark.parametrize("command", list(_COMMANDS))
+@pytest.mark.parametrize(("status", "attempts"), [(403, 1), (500, 1), (503, 4)])
+def test_cli_error_statuses_at_debug(command: str, status: int, attempts: int):
+    """500 is not retried; 503 is, until the attempts run out (Retry-After: 0 keeps it quick)."""
+    body = f'{{"message": "refused {PLAIN_KEY}"}}'.encode()
+    with recording_server(lambda seen: Reply(status, {"Retry-After": "0"}, body=body)) as server:
+        result = _cli_at_debug(*_COMMANDS[command], url=server.url)
+    assert result.returncode == 1
+    assert f"API failed with status code {status}" in result.stderr
+    assert len(server.seen) == attempts
+    assert result.stderr.count(f"-> {status} in") == attempts, (
+        "the transport's DEBUG lines are missing"
+    )
+    if command == "search":
+        assert "apiKey=***" in result.stderr  # urllib3's request line, masked
+    assert_clean(result.stdout + result.stderr, PLAIN_KEY)
+
+
+@pytest.mark.parametrize("command", list(_COMMANDS))
+def test_cli_connection_refused_at_debug(command: str):
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    result = _cli_at_debug(*_COMMANDS[command], url=closed)
+    assert result.returncode == 1
+    assert "could not complete GET" in result.stderr and "Connection refused" in result.stderr
+    # never connected, so retried by the default policy (4 attempts)
+    assert len(re.findall(r"retrying in \d+\.\d+ s", result.stderr)) == 3
+    assert_clean(result.stdout + result.stderr, PLAIN_KEY)
+
+
+@pytest.mark.parametrize("json_flag", [[], ["--json"]], ids=["text", "json"])
+def test_cli_plugins_at_debug(json_flag: list[str]):
+    result = _cli_at_debug("plugins", *json_flag)
+    assert result.returncode == 0, result.stderr
+    assert "env" in result.stdout and "shared-file" in result.stdout
+    assert_clean(result.stdout + result.stderr, PLAIN_KEY)

@@ -6,7 +6,11 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import math
+import os
+import re
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -223,3 +227,96 @@ def test_debug_log_shows_each_request_with_the_key_masked(caplog: pytest.LogCapt
     assert "/api/search" in lines[0] and "-> 200 in" in lines[0]
     assert KEY not in caplog.text and KEY not in lines[0]
     assert len(caplog.records) == caplog_after
+
+
+# -- Retry-After as an HTTP-date (RFC 9110, section 10.2.3) ------------------------------
+
+#: The three forms of HTTP-date a recipient must accept (RFC 9110, section 5.6.7), all GMT.
+HTTP_DATE_FORMS: dict[str, Callable[[float], str]] = {
+    "IMF-fixdate": lambda t: time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(t)),
+    "rfc850": lambda t: time.strftime("%A, %d-%b-%y %H:%M:%S GMT", time.gmtime(t)),
+    "asctime": lambda t: time.strftime("%a %b %e %H:%M:%S %Y", time.gmtime(t)),
+}
+
+
+@pytest.fixture
+def local_time_not_utc() -> Iterator[None]:
+    """The process's local time zone five hours behind UTC: an HTTP-date read as local
+    time instead of GMT is then five hours off."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "EST5"
+    time.tzset()
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
+
+
+def _retry_delays(caplog: pytest.LogCaptureFixture) -> list[float]:
+    found = (re.match(r"retrying in (\d+\.\d+) s", r.getMessage()) for r in caplog.records)
+    return [float(m.group(1)) for m in found if m]
+
+
+@pytest.mark.parametrize(
+    ("status", "form"),
+    [(429, "IMF-fixdate"), (503, "IMF-fixdate"), (503, "rfc850"), (503, "asctime")],
+)
+def test_retry_after_as_an_http_date_is_honoured(
+    local_time_not_utc, caplog, status: int, form: str
+):
+    arrived: list[float] = []
+    retry_at: list[float] = []
+
+    def reply(seen):
+        arrived.append(time.time())
+        if len(arrived) > 1:
+            return Reply(body=b"[]")
+        # whole seconds, as an HTTP-date has them: between 1 and 2 s from now
+        retry_at.append(math.ceil(time.time()) + 1)
+        return Reply(status, {"Retry-After": HTTP_DATE_FORMS[form](retry_at[0])})
+
+    caplog.set_level(logging.DEBUG, logger="alphacast.transport")
+    with recording_server(reply) as server:
+        # the default policy: its first backoff is at most 0.5 s
+        with Alphacast(KEY, api_url=server.url, workspace_url=server.url) as client:
+            assert client.repository.read_all() == []
+    assert len(arrived) == 2
+    assert arrived[1] >= retry_at[0], "retried before the date the server gave"
+    [delay] = _retry_delays(caplog)
+    assert 0.9 <= delay <= 2.0
+
+
+def test_retry_after_as_a_date_in_the_past_retries_at_once(caplog):
+    past = "Wed, 21 Oct 2015 07:28:00 GMT"
+    answers = iter([Reply(503, {"Retry-After": past})] * 3 + [Reply(body=b"[]")])
+    # without the header this policy would wait a random 0-4 s before each retry
+    slow = RetryPolicy(backoff_base=4.0, backoff_max=4.0)
+    assert slow.backoff(1, past) == 0.0
+    caplog.set_level(logging.DEBUG, logger="alphacast.transport")
+    with recording_server(lambda seen: next(answers)) as server:
+        with Alphacast(KEY, api_url=server.url, workspace_url=server.url, retry=slow) as client:
+            assert client.repository.read_all() == []
+    assert len(server.seen) == 4
+    assert _retry_delays(caplog) == [0.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize(
+    "value", ["soon", "1.5", "-1", "Wed, 32 Oct 2015 07:28:00 GMT", "Wed, 21 Oct 2015", ""]
+)
+def test_an_unparsable_retry_after_falls_back_to_the_default_backoff(caplog, value: str):
+    policy = RetryPolicy(backoff_base=0.2, backoff_max=0.2)
+    draws = {policy.backoff(1, value) for _ in range(50)}
+    assert all(0.0 <= d <= 0.2 for d in draws)
+    assert len(draws) > 1, "not the jittered backoff"
+    answers = iter([Reply(503, {"Retry-After": value}), Reply(body=b"[]")])
+    caplog.set_level(logging.DEBUG, logger="alphacast.transport")
+    with recording_server(lambda seen: next(answers)) as server:
+        with Alphacast(KEY, api_url=server.url, workspace_url=server.url, retry=policy) as client:
+            assert client.repository.read_all() == []
+    assert len(server.seen) == 2
+    [delay] = _retry_delays(caplog)
+    assert 0.0 <= delay <= 0.2
