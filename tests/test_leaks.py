@@ -232,10 +232,6 @@ def test_a_server_message_echoing_an_explicit_key_of_any_shape_is_masked(debug_l
 # The CLI has no switch that turns logging on (no --debug/--verbose option and no
 # environment variable): the application embedding it, or a user, configures logging.
 # This runs `python -m alphacast` exactly, after configuring the root logger at DEBUG.
-_CLI_AT_DEBUG = (
-    "import logging, runpy; logging.basicConfig(level=logging.DEBUG); "
-    "runpy.run_module('alphacast', run_name='__main__', alter_sys=True)"
-)
 
 
 def _cli_at_debug(*args: str, url: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -243,7 +239,7 @@ def _cli_at_debug(*args: str, url: str | None = None) -> subprocess.CompletedPro
     if url is not None:
         env |= {"ALPHACAST_API_URL": url, "ALPHACAST_WORKSPACE_URL": url}
     return subprocess.run(
-        [sys.executable, "-c", _CLI_AT_DEBUG, *args],
+        [sys.executable, "-m", "alphacast", "--debug", *args],
         capture_output=True,
         encoding="utf-8",
         env=env,
@@ -278,6 +274,7 @@ def test_cli_connection_refused_at_debug(command: str):
         closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
     result = _cli_at_debug(*_COMMANDS[command], url=closed)
     assert result.returncode == 1
+    assert "INFO alphacast: profile 'default' resolved by provider 'env' from ALPHACAST_API_KEY" in result.stderr
     assert "could not complete GET" in result.stderr and "Connection refused" in result.stderr
     # never connected, so retried by the default policy (4 attempts)
     assert len(re.findall(r"retrying in \d+\.\d+ s", result.stderr)) == 3

@@ -165,6 +165,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Alphacast SDK command line: credentials, data, and a local emulator.",
     )
     parser.add_argument("--version", action="version", version=f"alphacast {__version__}")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="log what happens (providers asked, requests, retries) to stderr; keys masked",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", help="what to do")
 
     p = sub.add_parser("demo", help="the main workflow, offline, against the emulator")
@@ -222,6 +227,22 @@ def _plugins(args: argparse.Namespace) -> int:
     return 0
 
 
+def _log_to_stderr() -> None:
+    """``--debug``: every log record at DEBUG on stderr, masked by the handler itself
+    too, so a record from any library is as clean as the SDK's own."""
+    import logging
+
+    from alphacast.redact import RedactingFilter, install_log_filters
+
+    install_log_filters()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+
+
 #: Exit status when the reader of stdout goes away: 128 + SIGPIPE (13), what a shell
 #: reports for ``cat`` or ``git`` killed by SIGPIPE in the same pipeline.
 EXIT_BROKEN_PIPE = 141
@@ -257,6 +278,8 @@ def _dispatch(argv: list[str]) -> int:
         # The emulator parses its own options, --help included.
         return _emulator(argparse.Namespace(args=argv[1:]))
     args = build_parser().parse_args(argv)
+    if args.debug:
+        _log_to_stderr()
     handler: Handler = args.handler
     try:
         return handler(args)
