@@ -70,10 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--accounts-file",
+        action="append",
         type=_accounts_file,
         default=[],
         metavar="PATH",
-        help="a file of NAME=KEY lines: accounts whose keys stay out of argv",
+        help="a file of NAME=KEY lines: accounts whose keys stay out of argv (repeatable)",
     )
     parser.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
@@ -135,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
-    accounts = [*args.account, *args.accounts_file]
+    accounts = [*args.account, *(pair for file in args.accounts_file for pair in file)]
     if not accounts:
         parser.print_usage(sys.stderr)
         print(

@@ -116,3 +116,6 @@ def test_a_malformed_accounts_file_names_the_line_not_its_content(tmp_path, caps
     accounts.write_text(f"a={KEY}\n")
     assert main(["--accounts-file", str(accounts), "--account", f"a={KEY}"]) == 2
     assert "an account name is given twice" in capsys.readouterr().err
+    # Files add up, like --account: the same file twice names every account twice.
+    assert main(["--accounts-file", str(accounts), "--accounts-file", str(accounts)]) == 2
+    assert "an account name is given twice" in capsys.readouterr().err
