@@ -94,6 +94,31 @@ def test_a_key_pasted_on_the_command_line_is_not_echoed_nor_stored(isolated_env:
     assert not (isolated_env / ".alphacast").exists()
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["{key}"],
+        ["auth", "{key}"],
+        ["datasets", "download", "{key}"],
+        ["auth", "which", "--{key}"],
+        ["search", "--all={key}", "gdp"],
+        ["auth", "which", "--profile", "prod", "{key}"],
+    ],
+    ids=["command", "subcommand", "int-argument", "option-name", "flag-value", "stray"],
+)
+def test_no_usage_error_repeats_a_key_wherever_it_is_pasted(argv):
+    result = alphacast(*(word.format(key=PLAIN_KEY) for word in argv), check=False)
+    assert result.returncode == 2 and "error:" in result.stderr
+    assert PLAIN_KEY not in result.stderr and PLAIN_KEY[:12] not in result.stderr
+
+
+def test_short_mistakes_are_still_shown_as_typed():
+    result = alphacast("atuh", check=False)
+    assert "invalid choice: 'atuh'" in result.stderr
+    result = alphacast("search", "--exclude-deprecated=yes", "gdp", check=False)
+    assert "argument --exclude-deprecated: ignored explicit argument 'yes'" in result.stderr
+
+
 def test_a_mistyped_option_is_still_named():
     result = alphacast("auth", "which", "--jsno", PLAIN_KEY, check=False)
     assert result.returncode == 2

@@ -158,7 +158,7 @@ def _data_parsers(sub: Any) -> None:
     p.set_defaults(handler=data.cmd_search)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> KeySafeArgumentParser:
     """The whole command line; the docs' CLI page is generated from it."""
     parser = KeySafeArgumentParser(
         prog="alphacast",
@@ -277,7 +277,7 @@ def _dispatch(argv: list[str]) -> int:
     if argv[:1] == ["emulator"]:
         # The emulator parses its own options, --help included.
         return _emulator(argparse.Namespace(args=argv[1:]))
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args_safely(argv)
     if args.debug:
         _log_to_stderr()
     handler: Handler = args.handler

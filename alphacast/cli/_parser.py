@@ -2,28 +2,64 @@
 
 argparse echoes what it could not use: ``alphacast auth set prod ak_...`` (the key
 pasted where it does not belong) would print ``unrecognized arguments: ak_...`` to
-stderr, into a terminal's scrollback or a CI log. Here stray words that are not
-options are counted, not shown, and every message goes through the redaction
-applied to all other output.
+stderr, into a terminal's scrollback or a CI log; ``alphacast <key>`` would print
+``invalid choice: '<key>'``. Here stray words that are not options are counted, not
+shown; any other word of the command line long enough to be a key is masked in the
+message, unless it is one of the parser's own option names or choices; and every
+message goes through the redaction applied to all other output.
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
+from contextvars import ContextVar
 from typing import NoReturn
 
-from alphacast.redact import redact_text
+from alphacast.redact import REDACTED, redact_text
 
 _UNRECOGNIZED = "unrecognized arguments: "
 
+#: Words at least this long may be keys; shorter ones (a mistyped command) are shown.
+_MASKED_FROM = 12
+
+_argv: ContextVar[tuple[str, ...]] = ContextVar("alphacast_cli_argv", default=())
+
 
 class KeySafeArgumentParser(argparse.ArgumentParser):
-    """``argparse.ArgumentParser`` with key-safe error messages (subparsers inherit it)."""
+    """``argparse.ArgumentParser`` with key-safe error messages (subparsers inherit it).
+
+    Parse with :meth:`parse_args_safely`, so an error message can tell the user's
+    words from the parser's own.
+    """
+
+    def parse_args_safely(self, argv: Sequence[str]) -> argparse.Namespace:
+        token = _argv.set(tuple(argv))
+        try:
+            return self.parse_args(argv)
+        finally:
+            _argv.reset(token)
 
     def error(self, message: str) -> NoReturn:
         if message.startswith(_UNRECOGNIZED):
             message = _describe_unrecognized(message.removeprefix(_UNRECOGNIZED).split())
-        super().error(redact_text(message))
+        super().error(redact_text(self._mask_long_words(message)))
+
+    def _mask_long_words(self, message: str) -> str:
+        own = {word for action in self._actions for word in _names_of(action)}
+        for word in _argv.get():
+            for candidate in {word, word.partition("=")[2], word.lstrip("-")}:
+                if len(candidate) >= _MASKED_FROM and candidate not in own:
+                    message = message.replace(candidate, REDACTED)
+        return message
+
+
+def _names_of(action: argparse.Action) -> set[str]:
+    names = {option.lstrip("-") for option in action.option_strings}
+    names.update(action.option_strings)
+    if action.choices is not None:
+        names.update(str(choice) for choice in action.choices)
+    return names
 
 
 def _describe_unrecognized(words: list[str]) -> str:
