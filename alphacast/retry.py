@@ -2,11 +2,12 @@
 
 Defaults: at most 4 attempts and 30 seconds in all; exponential backoff from
 0.5 s doubling up to 8 s, with full jitter. ``Retry-After`` (seconds or an
-HTTP-date) replaces the backoff; when it asks for longer than the time left, the
-error is raised at once rather than waited for. GET and DELETE are retried on
-connection errors, timeouts, 429, 502, 503 and 504. Requests that create things
-(POST, PUT) are retried only when the server cannot have acted: the connection was
-never made, or 429. A failed certificate check is never retried.
+HTTP-date) replaces the backoff, up to four times ``backoff_max`` (32 s); when the
+wait would pass the time left, the error is raised at once rather than waited for.
+GET and DELETE are retried on connection errors, timeouts, 429, 502, 503 and 504.
+Requests that create things (POST, PUT) are retried only when the server cannot
+have acted: the connection was never made, or 429. A certificate that fails
+verification is never retried.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+import ssl
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -105,16 +106,35 @@ def _never_sent(exc: requests.RequestException) -> bool:
     return isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
+def _certificate_rejected(exc: requests.RequestException) -> bool:
+    """True when the server's certificate failed verification (not for other TLS
+    failures, such as a connection dropped during the handshake)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return True
+        # requests wraps urllib3's MaxRetryError, whose .reason wraps the ssl error.
+        reason = getattr(current, "reason", None)
+        first = current.args[0] if current.args else None
+        current = next(
+            (e for e in (reason, first) if isinstance(e, BaseException)),
+            current.__cause__ or current.__context__,
+        )
+    return False
+
+
 def _retryable(exc: requests.RequestException, method: str, retry: RetryPolicy) -> bool:
-    """A failed certificate check fails the same way next time; other failures are
+    """A rejected certificate is rejected again next time; other failures are
     retried when the request is idempotent or cannot have been sent."""
-    if isinstance(exc, requests.exceptions.SSLError):
+    if _certificate_rejected(exc):
         return False
     return retry.is_idempotent(method) or _never_sent(exc)
 
 
 def _hint(exc: requests.RequestException) -> str:
-    if isinstance(exc, requests.exceptions.SSLError):
+    if _certificate_rejected(exc):
         return (
             ". If the server uses a private certificate authority, give its CA file "
             "as Alphacast(verify=...) or in REQUESTS_CA_BUNDLE"
