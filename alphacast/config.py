@@ -56,8 +56,24 @@ def select_profile(profile: str | None) -> tuple[str, bool]:
     then ``default``.
     """
     if profile:
-        return profile, True
-    return os.environ.get("ALPHACAST_PROFILE") or DEFAULT_PROFILE, False
+        return check_profile_name(profile), True
+    return check_profile_name(os.environ.get("ALPHACAST_PROFILE") or DEFAULT_PROFILE), False
+
+
+def check_profile_name(profile: str) -> str:
+    """``profile``, unless it looks like an API key: a key given where a profile name
+    goes (``Alphacast(profile=key)``, ``alphacast auth set ak_...``) would otherwise
+    be shown in messages and written into files as a section name."""
+    from alphacast.redact import redact_text
+
+    if redact_text(profile) != profile:
+        raise CredentialError(
+            "the profile name looks like an API key (not shown). A profile is a name "
+            "such as 'prod'; pass a key as Alphacast(api_key), or store it under a "
+            "profile with `alphacast auth set PROFILE --store STORE`",
+            provider="config",
+        )
+    return profile
 
 
 def _section_name(profile: str) -> str:

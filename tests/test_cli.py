@@ -103,8 +103,21 @@ def test_a_key_pasted_on_the_command_line_is_not_echoed_nor_stored(isolated_env:
         ["auth", "which", "--{key}"],
         ["search", "--all={key}", "gdp"],
         ["auth", "which", "--profile", "prod", "{key}"],
+        ["auth", "which", "-h{key}"],
+        ["emulator", "--port", "{key}"],
+        ["emulator", "--fail-rate", "{key}"],
     ],
-    ids=["command", "subcommand", "int-argument", "option-name", "flag-value", "stray"],
+    ids=[
+        "command",
+        "subcommand",
+        "int-argument",
+        "option-name",
+        "flag-value",
+        "stray",
+        "attached-to-a-short-flag",
+        "emulator-int",
+        "emulator-rate",
+    ],
 )
 def test_no_usage_error_repeats_a_key_wherever_it_is_pasted(argv):
     result = alphacast(*(word.format(key=PLAIN_KEY) for word in argv), check=False)
@@ -117,6 +130,13 @@ def test_short_mistakes_are_still_shown_as_typed():
     assert "invalid choice: 'atuh'" in result.stderr
     result = alphacast("search", "--exclude-deprecated=yes", "gdp", check=False)
     assert "argument --exclude-deprecated: ignored explicit argument 'yes'" in result.stderr
+
+
+def test_a_key_given_as_the_profile_is_neither_stored_nor_shown(isolated_env: Path):
+    result = alphacast("auth", "set", KEY, "--store", "shared-file", stdin=KEY, check=False)
+    assert result.returncode == 1
+    assert "the profile name looks like an API key (not shown)" in result.stderr
+    assert not (isolated_env / ".alphacast").exists()
 
 
 def test_a_mistyped_option_is_still_named():

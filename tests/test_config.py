@@ -27,6 +27,21 @@ def test_profile_selection_order(monkeypatch: pytest.MonkeyPatch):
     assert select_profile("prod") == ("prod", True)
 
 
+@pytest.mark.parametrize("where", ["argument", "ALPHACAST_PROFILE"])
+def test_a_key_given_as_the_profile_is_refused_without_showing_it(monkeypatch, where):
+    key = "ak_live_0123456789abcdef"
+    if where == "argument":
+        call = lambda: select_profile(key)  # noqa: E731
+    else:
+        monkeypatch.setenv("ALPHACAST_PROFILE", key)
+        call = lambda: select_profile(None)  # noqa: E731
+    with pytest.raises(CredentialError) as info:
+        call()
+    assert "the profile name looks like an API key (not shown)" in str(info.value)
+    assert key not in str(info.value) and info.value.provider == "config"
+    assert select_profile("prod-eu_2.archive") == ("prod-eu_2.archive", True)
+
+
 def test_sections_and_location(isolated_env: Path, monkeypatch: pytest.MonkeyPatch):
     write_private(
         isolated_env / ".alphacast" / "config",

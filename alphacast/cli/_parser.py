@@ -4,9 +4,10 @@ argparse echoes what it could not use: ``alphacast auth set prod ak_...`` (the k
 pasted where it does not belong) would print ``unrecognized arguments: ak_...`` to
 stderr, into a terminal's scrollback or a CI log; ``alphacast <key>`` would print
 ``invalid choice: '<key>'``. Here stray words that are not options are counted, not
-shown; any other word of the command line long enough to be a key is masked in the
-message, unless it is one of the parser's own option names or choices; and every
-message goes through the redaction applied to all other output.
+shown; any other word of the command line long enough to be a key (and not a path)
+is masked in the message, unless it is one of the parser's own option names or
+choices; and every message goes through the redaction applied to all other output.
+Words under 12 characters are shown: they are mistyped commands, not keys.
 """
 
 from __future__ import annotations
@@ -42,16 +43,39 @@ class KeySafeArgumentParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         if message.startswith(_UNRECOGNIZED):
-            message = _describe_unrecognized(message.removeprefix(_UNRECOGNIZED).split())
+            message = _describe_unrecognized(
+                message.removeprefix(_UNRECOGNIZED).split(),
+                # The emulator's own keys do go on its command line (--account).
+                advise=not self.prog.startswith("alphacast emulator"),
+            )
         super().error(redact_text(self._mask_long_words(message)))
 
     def _mask_long_words(self, message: str) -> str:
         own = {word for action in self._actions for word in _names_of(action)}
         for word in _argv.get():
-            for candidate in {word, word.partition("=")[2], word.lstrip("-")}:
-                if len(candidate) >= _MASKED_FROM and candidate not in own:
-                    message = message.replace(candidate, REDACTED)
+            # Longest first: a masked suffix would hide the whole value from the match.
+            for candidate in sorted(_parts_of(word), key=len, reverse=True):
+                if _could_be_a_key(candidate) and candidate not in own:
+                    # argparse shows some values with repr(): mask that spelling too.
+                    for spelling in (candidate, repr(candidate)[1:-1]):
+                        message = message.replace(spelling, REDACTED)
         return message
+
+
+def _could_be_a_key(word: str) -> bool:
+    """Long enough to be a key, and not a path (keys hold no ``/``; paths are worth
+    seeing in an error about a file)."""
+    return len(word) >= _MASKED_FROM and "/" not in word
+
+
+def _parts_of(word: str) -> set[str]:
+    """The spellings of a value argparse may show from ``word``: the word, the value
+    of ``--option=value``, ``--value`` as an option, ``-xvalue`` (a short option
+    with its value attached, or a run of short flags)."""
+    parts = {word, word.partition("=")[2], word.lstrip("-")}
+    if word.startswith("-") and not word.startswith("--"):
+        parts.update(word[i:] for i in range(2, len(word)))
+    return parts
 
 
 def _names_of(action: argparse.Action) -> set[str]:
@@ -62,16 +86,17 @@ def _names_of(action: argparse.Action) -> set[str]:
     return names
 
 
-def _describe_unrecognized(words: list[str]) -> str:
+def _describe_unrecognized(words: list[str], *, advise: bool) -> str:
     """Name the stray options (a typo such as ``--jsno`` is worth seeing); count the rest."""
     options = [word for word in words if word.startswith("-") and "=" not in word]
     hidden = len(words) - len(options)
     parts = [f"unrecognized arguments: {' '.join(options)}"] if options else []
     if hidden:
         noun = "argument" if hidden == 1 else "arguments"
-        parts.append(
-            f"{hidden} unexpected {noun} not shown (it could be a key). A key never goes "
-            "on the command line, where other users can see it: `alphacast auth set "
-            "PROFILE` asks for it, or reads it from stdin"
-        )
+        parts.append(f"{hidden} unexpected {noun} not shown (it could be a key)")
+        if advise:
+            parts[-1] += (
+                ". A key never goes on the command line, where other users can see it: "
+                "`alphacast auth set PROFILE` asks for it, or reads it from stdin"
+            )
     return "; ".join(parts)

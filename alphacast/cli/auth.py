@@ -11,7 +11,7 @@ from typing import Any
 from alphacast import plugins
 from alphacast.chain import CredentialChain
 from alphacast.cli._output import print_json
-from alphacast.config import select_profile
+from alphacast.config import check_profile_name, select_profile
 from alphacast.credentials import WritableCredentialProvider
 from alphacast.errors import APIError, CredentialError
 
@@ -87,12 +87,14 @@ def _read_key() -> str:
 
 
 def cmd_set(args: argparse.Namespace) -> int:
+    check_profile_name(args.profile)
     provider = _writable(args.store)
     where = provider.store(args.profile, _read_key())
     return _report(args, {"profile": args.profile, "store": provider.name, "stored": where})
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
+    check_profile_name(args.profile)
     provider = _writable(args.store)
     deleted = provider.delete(args.profile)
     _report(args, {"profile": args.profile, "store": provider.name, "deleted": deleted})

@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+from alphacast.cli._parser import KeySafeArgumentParser
 from alphacast.emulator.emulator import Emulator
 
 
@@ -54,9 +55,9 @@ def _rate(text: str) -> float:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> KeySafeArgumentParser:
     """The argument parser (also used to generate the documentation)."""
-    parser = argparse.ArgumentParser(
+    parser = KeySafeArgumentParser(
         prog="alphacast emulator",
         description="Run a local Alphacast-compatible API emulator until SIGINT or SIGTERM.",
     )
@@ -133,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the emulator; the exit status (0 after SIGINT or SIGTERM)."""
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args_safely(sys.argv[1:] if argv is None else argv)
     except SystemExit as exc:
         return int(exc.code or 0)
     accounts = [*args.account, *(pair for file in args.accounts_file for pair in file)]
