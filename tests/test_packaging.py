@@ -22,26 +22,20 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
     out = tmp_path_factory.mktemp("wheel")
-    # A copy of the sources, so no build/ left from an earlier build can slip stale
-    # files into the wheel (and none is left in the checkout).
+    # A copy of the files git tracks (as a release is built from a clean checkout):
+    # no build/ left from an earlier build can slip stale files into the wheel, no
+    # untracked file (a developer's .env) is copied, and none is left in the checkout.
     source = tmp_path_factory.mktemp("source") / "alphacast"
-    shutil.copytree(
-        ROOT,
-        source,
-        ignore=shutil.ignore_patterns(
-            ".git",
-            ".venv",
-            ".tox",
-            ".*_cache",
-            ".hypothesis",
-            "build",
-            "dist",
-            "_build",
-            "*.egg-info",
-            "__pycache__",
-        ),
+    tracked = (
+        subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True)
+        .stdout.decode()
+        .split("\0")
     )
-    # Built as `pip install .` builds it (in isolation, with the pinned setuptools).
+    for name in filter(None, tracked):
+        target = source / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target)
+    # Built as `pip install .` builds it: in isolation, with the setuptools pyproject asks for.
     result = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", str(out), str(source)],
         capture_output=True,

@@ -31,9 +31,12 @@ def _accounts_file(text: str) -> list[tuple[str, str]]:
     """``NAME=KEY`` lines of the file ``text``; blank lines and ``#`` comments skipped.
     Errors name the line, never its content."""
     try:
-        lines = Path(text).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise argparse.ArgumentTypeError(f"cannot read {text}: {exc}") from None
+        # utf-8-sig: a byte-order mark an editor put first is not part of a name.
+        lines = Path(text).read_text(encoding="utf-8-sig").splitlines()
+    except UnicodeDecodeError:
+        raise argparse.ArgumentTypeError(f"cannot read {text}: not UTF-8 text") from None
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"cannot read {text}: {exc.strerror}") from None
     accounts = []
     for number, line in enumerate(lines, start=1):
         if not line.strip() or line.lstrip().startswith("#"):
@@ -146,8 +149,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     names = [name for name, _ in accounts]
-    if len(set(names)) != len(names):
-        print("alphacast emulator: error: an account name is given twice", file=sys.stderr)
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        print(
+            f"alphacast emulator: error: account names given twice: {', '.join(twice)}",
+            file=sys.stderr,
+        )
         return 2
     try:
         emulator = Emulator(

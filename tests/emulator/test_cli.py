@@ -88,7 +88,8 @@ def test_usage_errors_and_help(capsys):
 
 def test_accounts_file_keeps_keys_out_of_argv(tmp_path):
     accounts = tmp_path / "accounts"
-    accounts.write_text(f"# name=key, one per line\n\nfile={KEY}\n")
+    # A byte-order mark first, as some editors write one.
+    accounts.write_text(f"\ufeff# name=key, one per line\n\nfile={KEY}\n", encoding="utf-8")
     proc = subprocess.Popen(
         [sys.executable, "-m", "alphacast.emulator", "--json", "--accounts-file", str(accounts)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -115,7 +116,11 @@ def test_a_malformed_accounts_file_names_the_line_not_its_content(tmp_path, caps
     assert "cannot read" in capsys.readouterr().err
     accounts.write_text(f"a={KEY}\n")
     assert main(["--accounts-file", str(accounts), "--account", f"a={KEY}"]) == 2
-    assert "an account name is given twice" in capsys.readouterr().err
+    assert "account names given twice: a" in capsys.readouterr().err
     # Files add up, like --account: the same file twice names every account twice.
     assert main(["--accounts-file", str(accounts), "--accounts-file", str(accounts)]) == 2
-    assert "an account name is given twice" in capsys.readouterr().err
+    assert "account names given twice: a" in capsys.readouterr().err
+    accounts.write_bytes(b"a=k\xff\n")
+    assert main(["--accounts-file", str(accounts)]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot read {accounts}: not UTF-8 text" in err and "xff" not in err

@@ -181,22 +181,32 @@ def closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def startup_seconds(env: dict[str, str]) -> float:
+    """How long a successful ``auth which`` takes here: what a failure may add to."""
+    started = time.monotonic()
+    which(env)
+    return time.monotonic() - started
+
+
 def test_an_unreachable_server_fails_within_seconds_with_a_clear_error(env):
+    baseline = startup_seconds(env)
     address = f"http://127.0.0.1:{closed_port()}"
     started = time.monotonic()
     message = auth_which_error({**env, "VAULT_ADDR": address})
-    assert time.monotonic() - started < 15  # an interpreter start, then one refused connect
+    assert time.monotonic() - started - baseline < 3  # one refused connect, no retry loop
     assert f"cannot reach the Vault server to read secret/alphacast/prod on {address}" in message
     assert "Check VAULT_ADDR" in message
 
 
 def test_a_server_that_never_answers_fails_within_seconds(env):
+    baseline = startup_seconds(env)
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)  # the kernel accepts; nobody answers
         address = f"http://127.0.0.1:{silent.getsockname()[1]}"
         started = time.monotonic()
-        message = auth_which_error({**env, "VAULT_ADDR": address, "ALPHACAST_VAULT_TIMEOUT": "1"})
-        elapsed = time.monotonic() - started
-    assert elapsed < 15
-    assert "Read timed out" in message and "ALPHACAST_VAULT_TIMEOUT (now 1 s)" in message
+        message = auth_which_error({**env, "VAULT_ADDR": address})
+        elapsed = time.monotonic() - started - baseline
+    # The default timeout (3 s), once: not a hang, not a retry loop.
+    assert elapsed < 6
+    assert "Read timed out" in message and "ALPHACAST_VAULT_TIMEOUT (now 3 s)" in message
