@@ -15,7 +15,7 @@ from typing import Any
 
 from alphacast._version import __version__
 from alphacast.cli._output import print_json
-from alphacast.cli._parser import KeySafeArgumentParser
+from alphacast.cli._parser import KeySafeArgumentParser, parse_args_safely
 from alphacast.errors import AlphacastError
 from alphacast.redact import redact_text
 
@@ -158,7 +158,7 @@ def _data_parsers(sub: Any) -> None:
     p.set_defaults(handler=data.cmd_search)
 
 
-def build_parser() -> KeySafeArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     """The whole command line; the docs' CLI page is generated from it."""
     parser = KeySafeArgumentParser(
         prog="alphacast",
@@ -277,7 +277,7 @@ def _dispatch(argv: list[str]) -> int:
     if argv[:1] == ["emulator"]:
         # The emulator parses its own options, --help included.
         return _emulator(argparse.Namespace(args=argv[1:]))
-    args = build_parser().parse_args_safely(argv)
+    args = parse_args_safely(build_parser(), argv)
     if args.debug:
         _log_to_stderr()
     handler: Handler = args.handler

@@ -27,19 +27,22 @@ _MASKED_FROM = 12
 _argv: ContextVar[tuple[str, ...]] = ContextVar("alphacast_cli_argv", default=())
 
 
+def parse_args_safely(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Namespace:
+    """``parser.parse_args(argv)``, telling a :class:`KeySafeArgumentParser`'s error
+    messages which words are the user's."""
+    token = _argv.set(tuple(argv))
+    try:
+        return parser.parse_args(argv)
+    finally:
+        _argv.reset(token)
+
+
 class KeySafeArgumentParser(argparse.ArgumentParser):
     """``argparse.ArgumentParser`` with key-safe error messages (subparsers inherit it).
 
-    Parse with :meth:`parse_args_safely`, so an error message can tell the user's
+    Parse with :func:`parse_args_safely`, so an error message can tell the user's
     words from the parser's own.
     """
-
-    def parse_args_safely(self, argv: Sequence[str]) -> argparse.Namespace:
-        token = _argv.set(tuple(argv))
-        try:
-            return self.parse_args(argv)
-        finally:
-            _argv.reset(token)
 
     def error(self, message: str) -> NoReturn:
         if message.startswith(_UNRECOGNIZED):

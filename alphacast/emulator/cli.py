@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from alphacast.cli._parser import KeySafeArgumentParser
+from alphacast.cli._parser import KeySafeArgumentParser, parse_args_safely
 from alphacast.emulator.emulator import Emulator
 
 
@@ -58,7 +58,7 @@ def _rate(text: str) -> float:
     return value
 
 
-def build_parser() -> KeySafeArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     """The argument parser (also used to generate the documentation)."""
     parser = KeySafeArgumentParser(
         prog="alphacast emulator",
@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the emulator; the exit status (0 after SIGINT or SIGTERM)."""
     parser = build_parser()
     try:
-        args = parser.parse_args_safely(sys.argv[1:] if argv is None else argv)
+        args = parse_args_safely(parser, sys.argv[1:] if argv is None else argv)
     except SystemExit as exc:
         return int(exc.code or 0)
     accounts = [*args.account, *(pair for file in args.accounts_file for pair in file)]
