@@ -159,9 +159,16 @@ class EncryptedFileProvider(WritableCredentialProvider):
             raise error(f"the passphrase from {where} is empty; set a non-empty one", profile)
         return value
 
-    def _no_passphrase(self, path: Path, profile: str) -> CredentialError:
+    def _no_passphrase(
+        self, path: Path, profile: str, *, creating: bool = False
+    ) -> CredentialError:
+        what = (
+            f"no passphrase was given to encrypt the new file {display_path(path)}"
+            if creating
+            else f"{display_path(path)} exists but no passphrase was given to decrypt it"
+        )
         return error(
-            f"{display_path(path)} exists but no passphrase was given to decrypt it; set "
+            f"{what}; set "
             f"{PASSPHRASE_FILE_VARIABLE} to a file holding it (chmod 600), or set "
             f"{PASSPHRASE_VARIABLE}, or run in a terminal to be prompted",
             profile,
@@ -215,7 +222,7 @@ class EncryptedFileProvider(WritableCredentialProvider):
             if current is None:
                 asked = self._passphrase(path, profile, creating=True)
                 if asked is None:
-                    raise self._no_passphrase(path, profile)
+                    raise self._no_passphrase(path, profile, creating=True)
                 passphrase = asked
             else:
                 header, entries, passphrase = self._open(path, current, profile)

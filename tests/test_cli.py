@@ -139,6 +139,13 @@ def test_a_key_given_as_the_profile_is_neither_stored_nor_shown(isolated_env: Pa
     assert not (isolated_env / ".alphacast").exists()
 
 
+def test_auth_set_with_no_key_on_stdin_stores_nothing_and_says_how(isolated_env: Path):
+    result = alphacast("auth", "set", "prod", "--store", "shared-file", stdin="\n", check=False)
+    assert result.returncode == 1
+    assert "auth: no key was given: type it at the prompt, or pipe it on stdin" in result.stderr
+    assert not (isolated_env / ".alphacast" / "credentials").exists()
+
+
 def test_a_mistyped_option_is_still_named():
     result = alphacast("auth", "which", "--jsno", PLAIN_KEY, check=False)
     assert result.returncode == 2

@@ -89,7 +89,16 @@ def _read_key() -> str:
 def cmd_set(args: argparse.Namespace) -> int:
     check_profile_name(args.profile)
     provider = _writable(args.store)
-    where = provider.store(args.profile, _read_key())
+    key = _read_key()
+    if not key.strip():
+        raise CredentialError(
+            "no key was given: type it at the prompt, or pipe it on stdin "
+            f"(`op read ... | alphacast auth set {args.profile} --store {provider.name}`); "
+            "nothing was stored",
+            provider="auth",
+            profile=args.profile,
+        )
+    where = provider.store(args.profile, key)
     return _report(args, {"profile": args.profile, "store": provider.name, "stored": where})
 
 
@@ -134,9 +143,11 @@ def cmd_test(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result)
     elif result["ok"]:
+        count = result["repositories"]
         print(
             f"OK: the key from {result['provider']} ({result['source']}, "
-            f"{result['fingerprint']}) works; {result['repositories']} repositories readable"
+            f"{result['fingerprint']}) works; {count} "
+            f"{'repository' if count == 1 else 'repositories'} readable"
         )
     else:
         print(f"FAILED: {result['error']}", file=sys.stderr)

@@ -75,6 +75,16 @@ def test_existing_file_without_passphrase_is_an_error(provider, enc_file, monkey
     assert "ALPHACAST_PASSPHRASE_FILE" in message and "ALPHACAST_PASSPHRASE" in message
 
 
+def test_creating_a_file_without_passphrase_says_so(provider, enc_file, monkeypatch):
+    monkeypatch.delenv("ALPHACAST_PASSPHRASE")
+    with pytest.raises(CredentialError) as caught:
+        provider.store("prod", PROD)
+    message = str(caught.value)
+    assert "no passphrase was given to encrypt the new file ~/.alphacast/credentials.enc" in message
+    assert "exists" not in message and "ALPHACAST_PASSPHRASE_FILE" in message
+    assert not enc_file.exists()
+
+
 def test_passphrase_file(provider, enc_file, monkeypatch, tmp_path):
     provider.store("prod", PROD)
     monkeypatch.delenv("ALPHACAST_PASSPHRASE")
