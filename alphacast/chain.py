@@ -244,6 +244,8 @@ class ResolvedCredential:
     __slots__ = ("_credential", "_lock", "provider")
 
     def __init__(self, credential: Credential, provider: CredentialProvider | None) -> None:
+        # Every key a client uses passes here, a key given in code included: mask it.
+        remember_key(credential.api_key)
         self._credential = credential
         self.provider = provider
         self._lock = threading.Lock()

@@ -14,7 +14,6 @@ from alphacast.config import (
     select_profile,
 )
 from alphacast.credentials import Credential, CredentialProvider
-from alphacast.redact import remember_key
 from alphacast.resources.datasets import Datasets
 from alphacast.resources.repositories import Repository
 from alphacast.resources.search import Search
@@ -93,8 +92,6 @@ class Alphacast:
             credential = Credential(
                 api_key, provider="explicit", source="Alphacast(api_key=...)", profile=profile
             )
-            # The chain remembers the keys it resolves, for masking; this one skips it.
-            remember_key(credential.api_key)
             return ResolvedCredential(credential, None)
         if provider is not None:
             providers = [provider] if isinstance(provider, CredentialProvider) else list(provider)
