@@ -125,21 +125,10 @@ def _certificate_rejected(exc: requests.RequestException) -> bool:
     return False
 
 
-def _retryable(exc: requests.RequestException, method: str, retry: RetryPolicy) -> bool:
-    """A rejected certificate is rejected again next time; other failures are
-    retried when the request is idempotent or cannot have been sent."""
-    if _certificate_rejected(exc):
-        return False
-    return retry.is_idempotent(method) or _never_sent(exc)
-
-
-def _hint(exc: requests.RequestException) -> str:
-    if _certificate_rejected(exc):
-        return (
-            ". If the server uses a private certificate authority, give its CA file "
-            "as Alphacast(verify=...) or in REQUESTS_CA_BUNDLE"
-        )
-    return ""
+_CA_HINT = (
+    ". If the server uses a private certificate authority, give its CA file "
+    "as Alphacast(verify=...) or in REQUESTS_CA_BUNDLE"
+)
 
 
 class Transport:
@@ -203,11 +192,15 @@ class Transport:
                     method, url, host, credential, base_params, data, json_body, body, stream
                 )
             except requests.RequestException as exc:
-                if _retryable(exc, method, self.retry) and self._wait(attempt, deadline, None):
+                # A rejected certificate is rejected again next time; other failures
+                # are retried when the request is idempotent or cannot have been sent.
+                rejected = _certificate_rejected(exc)
+                retryable = not rejected and (self.retry.is_idempotent(method) or _never_sent(exc))
+                if retryable and self._wait(attempt, deadline, None):
                     continue
                 failure = ConnectionFailedError(
                     f"could not complete {method} {self._shown(url)}: {redact_text(str(exc))}"
-                    + _hint(exc)
+                    + (_CA_HINT if rejected else "")
                 )
             if failure is not None:
                 # Raised outside the except block, so the requests exception (whose
