@@ -100,6 +100,7 @@ def start_secret_service(root: Path) -> SecretServiceDaemon:
 
 def _login_collection_ready(address: str) -> bool:
     import secretstorage
+    from jeepney.bus_messages import message_bus
     from jeepney.io.blocking import open_dbus_connection
 
     try:
@@ -107,6 +108,12 @@ def _login_collection_ready(address: str) -> bool:
     except OSError:
         return False
     try:
+        # Ask the bus first: a call to the Secret Service before our daemon owns the
+        # name would make D-Bus activate a second gnome-keyring-daemon, and ours
+        # would then exit with "another secret service is running".
+        owned = connection.send_and_get_reply(message_bus.NameHasOwner("org.freedesktop.secrets"))
+        if not owned.body[0]:
+            return False
         collection = secretstorage.Collection(connection)
         return not collection.is_locked()
     except secretstorage.exceptions.SecretStorageException:
