@@ -15,7 +15,7 @@ from typing import Any
 
 from alphacast._version import __version__
 from alphacast.cli._output import print_json
-from alphacast.cli._parser import KeySafeArgumentParser, parse_args_safely
+from alphacast._argparse import KeySafeArgumentParser, parse_args_safely
 from alphacast.errors import AlphacastError
 from alphacast.redact import redact_text
 

@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from alphacast.cli._parser import KeySafeArgumentParser, parse_args_safely
+from alphacast._argparse import KeySafeArgumentParser, parse_args_safely
 from alphacast.emulator.emulator import Emulator
 
 
