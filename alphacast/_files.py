@@ -1,25 +1,55 @@
 """Reading and writing secret files safely.
 
-Reads refuse a file that group or others can read or that another user owns,
+Reads open the file without blocking (``O_NONBLOCK``) and refuse anything but a
+regular file, so a named pipe, socket, device or directory planted where a
+config or secret file belongs is an error at once, never a hang. On POSIX they
+also refuse a file that group or others can read or that another user owns,
 checked on the opened file descriptor (no race between check and read), as
-OpenSSH, libpq and Python's netrc do. Writes create directories 0700 and files
-0600 at creation time, write to a temporary file in the same directory and
-rename it over the target (never following a symlink), under an exclusive lock
-so concurrent writers serialise instead of losing each other's updates.
+OpenSSH, libpq and Python's netrc do.
+
+Writes create directories 0700 and files 0600 at creation time, write to a
+temporary file with a fresh random name in the same directory and rename it
+over the target (never following a symlink), under an exclusive lock so
+concurrent writers serialise instead of losing each other's updates.
+
+Platforms: the lock is :mod:`filelock`'s (``flock`` on POSIX, ``LockFileEx`` on
+Windows), so nothing here needs :mod:`fcntl`. On Windows the permission bits and
+owner of a file do not reflect its ACL (``st_mode`` only carries the read-only
+flag and ``st_uid`` is always 0), so the owner and mode checks are skipped
+there; files are created in the user's profile directory
+(``%USERPROFILE%\\.alphacast``), whose inherited ACL gives access to the user,
+SYSTEM and Administrators only. The regular-file check applies everywhere.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import stat
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from alphacast.errors import CredentialError
 
-__all__ = ["atomic_write", "display_path", "locked", "read_secret_file", "update_secret_file"]
+__all__ = [
+    "LOCK_TIMEOUT",
+    "atomic_write",
+    "display_path",
+    "locked",
+    "read_file_checking_privacy",
+    "read_secret_file",
+    "update_secret_file",
+]
+
+#: Seconds :func:`locked` waits for another process to release a file's lock.
+LOCK_TIMEOUT = 60.0
+
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_O_BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
+_O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # POSIX: opening a FIFO does not wait for a writer
+#: Owner and mode checks need POSIX ownership (see the module docstring).
+_POSIX_PERMISSIONS = hasattr(os, "geteuid")
 
 
 def display_path(path: Path) -> str:
@@ -33,8 +63,10 @@ def display_path(path: Path) -> str:
 def read_secret_file(path: Path, *, provider: str, profile: str | None = None) -> bytes | None:
     """The bytes of ``path``, or ``None`` if it does not exist.
 
-    Raises CredentialError if the file is readable by group or others, owned by
-    another user, not a regular file, or unreadable.
+    Raises CredentialError if the file is not a regular file (a FIFO, socket,
+    device or directory: refused without blocking), is unreadable, or, on
+    POSIX, is readable by group or others or owned by another user (on
+    Windows these two are not checked: see the module docstring).
     """
     data, problem = read_file_checking_privacy(path, provider=provider, profile=profile)
     if problem is not None:
@@ -49,14 +81,20 @@ def read_file_checking_privacy(
     :func:`read_secret_file` would raise about its permissions or owner.
 
     For files that may or may not hold a secret (a project's ``.env``): the caller
-    refuses the file only if it turns out to hold one.
+    refuses the file only if it turns out to hold one. A file that is not a
+    regular file, or cannot be opened, is raised as a CredentialError at once.
     """
     # Symlinks are followed on read: Kubernetes mounts secrets as symlinks.
+    # O_NONBLOCK: opening a FIFO would otherwise wait for a writer forever.
+    flags = os.O_RDONLY | _O_CLOEXEC | _O_BINARY | _O_NONBLOCK
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(path, flags)
     except FileNotFoundError:
         return None, None
     except OSError as exc:
+        kind = _kind_at(path)
+        if kind is not None:  # a socket (ENXIO), a directory on Windows (EACCES)
+            raise _not_regular(path, kind, provider=provider, profile=profile) from None
         raise CredentialError(
             f"cannot read {display_path(path)}: {exc.strerror}; check its permissions",
             provider=provider,
@@ -64,29 +102,70 @@ def read_file_checking_privacy(
         ) from None
     try:
         info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise CredentialError(
-                f"{display_path(path)} is not a regular file", provider=provider, profile=profile
-            )
+        kind = _kind(info.st_mode)
+        if kind is not None:
+            raise _not_regular(path, kind, provider=provider, profile=profile)
+        with contextlib.suppress(OSError):
+            os.set_blocking(fd, True)
         problem = None
         try:
             _check_private(path, info, provider=provider, profile=profile)
         except CredentialError as exc:
             problem = exc
         chunks = []
-        while chunk := os.read(fd, 1 << 16):
-            chunks.append(chunk)
+        try:
+            while chunk := os.read(fd, 1 << 16):
+                chunks.append(chunk)
+        except OSError as exc:
+            raise CredentialError(
+                f"cannot read {display_path(path)}: {exc.strerror}",
+                provider=provider,
+                profile=profile,
+            ) from None
         return b"".join(chunks), problem
     finally:
         os.close(fd)
 
 
-def _check_private(path: Path, info: os.stat_result, *, provider: str, profile: str | None) -> None:
+def _kind(mode: int) -> str | None:
+    """What a non-regular file is, for messages; ``None`` for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def _kind_at(path: Path) -> str | None:
+    try:
+        return _kind(os.stat(path).st_mode)
+    except OSError:
+        return None
+
+
+def _not_regular(path: Path, kind: str, *, provider: str, profile: str | None) -> CredentialError:
     shown = display_path(path)
-    if not stat.S_ISREG(info.st_mode):
-        raise CredentialError(f"{shown} is not a regular file", provider=provider, profile=profile)
+    return CredentialError(
+        f"{shown} is {kind}, not a regular file; refusing to read it (reading could "
+        f"block forever or never end). Fix: replace it with a regular file, or point "
+        f"the setting that names it at one",
+        provider=provider,
+        profile=profile,
+    )
+
+
+def _check_private(path: Path, info: os.stat_result, *, provider: str, profile: str | None) -> None:
+    if not _POSIX_PERMISSIONS:
+        return  # Windows: st_mode/st_uid do not reflect the ACL (module docstring)
+    shown = display_path(path)
     # Files owned by root are accepted, as OpenSSH does: root could read them anyway.
-    if hasattr(os, "geteuid") and info.st_uid not in (os.geteuid(), 0):
+    if info.st_uid not in (os.geteuid(), 0):
         raise CredentialError(
             f"{shown} is owned by uid {info.st_uid}, not by you (uid {os.geteuid()}); "
             f"refusing to read a secret another user controls. Fix: chown $(id -u) {shown}",
@@ -104,17 +183,48 @@ def _check_private(path: Path, info: os.stat_result, *, provider: str, profile: 
 
 
 @contextlib.contextmanager
-def locked(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``path`` (through ``path.lock``) for the block."""
+def locked(
+    path: Path, *, provider: str = "alphacast", profile: str | None = None
+) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (through ``path.lock``, created 0600) for the block.
+
+    Cross-platform (:mod:`filelock`). A symlink at ``path.lock`` is refused,
+    never followed; waiting longer than :data:`LOCK_TIMEOUT` is a CredentialError
+    naming the lock file.
+    """
+    from filelock import FileLock, Timeout
+
     _make_private_dir(path.parent)
     lock_path = path.with_name(path.name + ".lock")
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+    shown = display_path(lock_path)
+    if lock_path.is_symlink():
+        raise CredentialError(
+            f"{shown} is a symbolic link; refusing to follow it (it could make the lock "
+            f"write elsewhere). Fix: delete {shown}",
+            provider=provider,
+            profile=profile,
+        )
+    lock = FileLock(str(lock_path), timeout=LOCK_TIMEOUT, mode=0o600)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        lock.acquire()
+    except Timeout:
+        raise CredentialError(
+            f"another process has held {shown} for over {LOCK_TIMEOUT:.0f} s; if no "
+            f"alphacast is running, delete {shown} and retry",
+            provider=provider,
+            profile=profile,
+        ) from None
+    except OSError as exc:  # ELOOP: a symlink planted after the check above
+        raise CredentialError(
+            f"cannot lock {shown}: {exc.strerror}; if it is a symbolic link or not a "
+            f"regular file, delete it",
+            provider=provider,
+            profile=profile,
+        ) from None
+    try:
         yield
     finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
+        lock.release()
 
 
 def _make_private_dir(directory: Path) -> None:
@@ -130,14 +240,15 @@ def _make_private_dir(directory: Path) -> None:
 def atomic_write(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data``: the old content or the new, never a mix.
 
-    The temporary file is created 0600 with ``O_EXCL|O_NOFOLLOW`` in the same
-    directory, fsynced, then renamed over ``path``; a symlink at ``path`` is
-    replaced, not followed. Call it under :func:`locked` when read-modify-write.
+    The temporary file gets a fresh unpredictable name in the same directory and
+    is created exclusively, 0600, without following symlinks
+    (:func:`tempfile.mkstemp`), fsynced, then renamed over ``path``; a symlink
+    at ``path`` is replaced, not followed. Call it under :func:`locked` when
+    read-modify-write.
     """
     _make_private_dir(path.parent)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(tmp, flags | getattr(os, "O_CLOEXEC", 0), 0o600)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = Path(name)
     try:
         view = memoryview(data)
         while view:
@@ -170,6 +281,6 @@ def update_secret_file(
 ) -> None:
     """Read ``path`` (or ``None``), apply ``change`` and write the result atomically,
     all under the file's lock so concurrent updates are never lost."""
-    with locked(path):
+    with locked(path, provider=provider, profile=profile):
         current = read_secret_file(path, provider=provider, profile=profile)
         atomic_write(path, change(current))

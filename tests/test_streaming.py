@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import json
+import socket
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -167,3 +172,100 @@ def test_a_wide_dataframe_uploads_in_many_chunks_and_round_trips(
     rows = dataset.download_data(format="json")
     assert len(rows) == 30
     assert sorted(r["v19"] for r in rows) == list(range(19, 49))
+
+
+# -- a body cut short, a planted partial file ------------------------------------------
+
+
+@contextmanager
+def cutting_server(head: bytes, body: bytes) -> Iterator[str]:
+    """A real HTTP server that answers every request with ``head`` and ``body`` and
+    then closes the connection: a body cut short, as a dying proxy or server leaves it."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                with contextlib.suppress(OSError):
+                    conn.sendall(head + body)
+                    conn.shutdown(socket.SHUT_RDWR)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        listener.close()
+        thread.join(5)
+
+
+_ROWS = b"Date,country,value\n" + b"2020-01-01,AR,1\n" * 200
+CUT_BODIES = {
+    # one whole chunk, then the announced next chunk stops half way: ChunkedEncodingError
+    "chunked": (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nTransfer-Encoding: chunked\r\n\r\n",
+        b"%x\r\n%s\r\n1000\r\n2021-01-01,AR" % (len(_ROWS), _ROWS),
+    ),
+    # fewer bytes than Content-Length promised: urllib3 ProtocolError (IncompleteRead)
+    "content-length": (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nContent-Length: %d\r\n\r\n"
+        % (len(_ROWS) + 5000),
+        _ROWS,
+    ),
+}
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("cut", sorted(CUT_BODIES))
+def test_a_body_cut_short_is_a_connection_error_and_leaves_nothing(tmp_path: Path, cut: str):
+    from alphacast import AlphacastError, ConnectionFailedError
+
+    head, body = CUT_BODIES[cut]
+    tmp_path = tmp_path / "downloads"
+    tmp_path.mkdir()
+    target = tmp_path / "out.csv"
+    target.write_bytes(b"previous download\n")
+    with cutting_server(head, body) as url:
+        with Alphacast("ak_stream_test_123456", api_url=url, workspace_url=url) as client:
+            ds = client.datasets.dataset(9)
+            with pytest.raises(ConnectionFailedError, match="failed while streaming") as caught:
+                ds.download_data(path=target)
+            assert "ak_stream_test_123456" not in str(caught.value)
+            assert caught.value.__context__ is None and caught.value.__cause__ is None
+            assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"], "a partial file is left"
+            assert target.read_bytes() == b"previous download\n"
+            with pytest.raises(ConnectionFailedError):
+                ds.download_data(path=io.BytesIO())
+            pytest.importorskip("pandas")
+            with pytest.raises(AlphacastError, match="failed while streaming"):
+                ds.download_data(format="pandas")
+
+
+def test_a_planted_partial_file_symlink_is_never_followed(dataset, tmp_path: Path):
+    upload_and_wait(dataset, CSV)
+    tmp_path = tmp_path / "downloads"
+    tmp_path.mkdir()
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"precious\n")
+    target = tmp_path / "out.csv"
+    planted = tmp_path / "out.csv.part"
+    planted.symlink_to(victim)
+    dataset.download_data(path=target)
+    assert victim.read_bytes() == b"precious\n"
+    assert planted.is_symlink() and planted.readlink() == victim
+    assert target.read_bytes() == dataset.download_data(format="csv")
+    assert not target.is_symlink()
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name not in ("victim", "out.csv", "out.csv.part")]
+    assert leftovers == []

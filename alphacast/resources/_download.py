@@ -1,14 +1,31 @@
-"""Downloads: the formats of 0.1.9, streamed to a path or file when asked."""
+"""Downloads: the formats of 0.1.9, streamed to a path or file when asked.
+
+A download to a path is written to a fresh file beside it, named unpredictably
+and created exclusively (``O_EXCL|O_NOFOLLOW``, so nothing planted there, a
+symlink included, is ever followed or overwritten), then renamed over the
+path; if the transfer fails, the partial file is removed and the path is left
+as it was. A failure of the connection while the body streams (cut short,
+reset, timed out) is a :class:`~alphacast.ConnectionFailedError`, never a
+``requests`` or ``urllib3`` exception.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
+import secrets
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TypeVar
+
+import requests
+import urllib3
 
 from alphacast._progress import Progress
+from alphacast.errors import ConnectionFailedError
+from alphacast.redact import redact_text
 from alphacast.transport import Transport
 
 if TYPE_CHECKING:
@@ -18,6 +35,11 @@ Destination = str | os.PathLike[str] | IO[bytes]
 
 FORMATS = ("csv", "tsv", "xlsx", "json", "pandas")
 CHUNK = 1 << 20
+T = TypeVar("T")
+
+#: What requests and urllib3 raise while a response body streams: a body cut
+#: short (ChunkedEncodingError, ProtocolError, IncompleteRead), a reset, a timeout.
+_STREAM_ERRORS = (requests.RequestException, urllib3.exceptions.HTTPError)
 
 
 def download(
@@ -61,17 +83,70 @@ def _to_destination(
     response = transport.request("GET", path, params=query, stream=True)
     length = response.headers.get("Content-Length")
     bar = Progress("download", int(length) if length else None, enabled=progress)
-    with response:
+
+    def read() -> None:
         if isinstance(destination, str | os.PathLike):
-            target = Path(destination)
-            partial = target.with_name(target.name + ".part")
-            with open(partial, "wb") as out:
-                _copy(response.iter_content(CHUNK), out, bar)
-            os.replace(partial, target)
+            _to_path(response, Path(destination), bar)
         else:
             _copy(response.iter_content(CHUNK), destination, bar)
-    bar.close()
+
+    try:
+        _streamed(path, response, read)
+    finally:
+        bar.close()
     return destination
+
+
+def _streamed(path: str, response: requests.Response, read: Callable[[], T]) -> T:
+    """``read()`` the body of ``response`` (then close it); a transport failure
+    while the body streams becomes a ConnectionFailedError."""
+    failure: ConnectionFailedError | None = None
+    try:
+        with response:
+            return read()
+    except _STREAM_ERRORS as exc:
+        failure = ConnectionFailedError(
+            f"the download of {path} failed while streaming: {redact_text(str(exc))}; retry it"
+        )
+    # Raised outside the except block, so the requests exception is not kept as
+    # the error's __context__.
+    raise failure
+
+
+def _to_path(response: requests.Response, target: Path, bar: Progress) -> None:
+    """Stream ``response`` into a fresh file beside ``target``, then rename it over."""
+    fd, partial = _create_partial(target)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            _copy(response.iter_content(CHUNK), out, bar)
+        os.replace(partial, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(partial)
+        raise
+
+
+def _create_partial(target: Path) -> tuple[int, Path]:
+    """A new file ``TARGET.<random>.part`` beside ``target``, created exclusively.
+
+    Mode 0666 before the umask, like ``open(path, "wb")``; ``O_EXCL`` (and
+    ``O_NOFOLLOW``) mean a file or symlink already there is never opened.
+    """
+    flags = (
+        os.O_WRONLY
+        | os.O_CREAT
+        | os.O_EXCL
+        | getattr(os, "O_NOFOLLOW", 0)
+        | getattr(os, "O_CLOEXEC", 0)
+        | getattr(os, "O_BINARY", 0)
+    )
+    for _ in range(100):
+        partial = target.with_name(f"{target.name}.{secrets.token_hex(8)}.part")
+        try:
+            return os.open(partial, flags, 0o666), partial
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"could not create a temporary file beside {target}")
 
 
 def _copy(chunks: Any, out: IO[bytes], bar: Progress) -> None:
@@ -108,8 +183,12 @@ def _to_dataframe(
         raise ImportError("format='pandas' needs pandas: pip install 'alphacast[pandas]'") from None
     response = transport.request("GET", path, params=query, stream=True)
     bar = Progress("download", None, enabled=progress)
-    with response:
-        response.raw.decode_content = True
-        frame = pd.read_csv(io.BufferedReader(_CountingReader(response.raw, bar), CHUNK))
-    bar.close()
-    return frame
+    response.raw.decode_content = True
+
+    def read() -> Any:
+        return pd.read_csv(io.BufferedReader(_CountingReader(response.raw, bar), CHUNK))
+
+    try:
+        return _streamed(path, response, read)
+    finally:
+        bar.close()
