@@ -12,12 +12,18 @@ AWS's ``~/.aws/config``::
 
 It may name commands (``credential_process``) and Vault login settings, so it is
 read with the same permission checks as a secret file.
+
+Both this file and the shared credentials file are read as botocore's
+``configloader.raw_config_parse`` reads ``~/.aws/config`` (see :func:`parse_ini`), and
+sections name profiles by botocore's rules (see :func:`profile_of_section`).
 """
 
 from __future__ import annotations
 
 import configparser
+import io
 import os
+import shlex
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -30,12 +36,20 @@ __all__ = [
     "DEFAULT_WORKSPACE_URL",
     "config_dir",
     "config_path",
+    "expand_path",
+    "parse_ini",
+    "profile_of_section",
     "profile_settings",
     "select_profile",
 ]
 
 DEFAULT_API_URL = "https://api.alphacast.io"
 DEFAULT_WORKSPACE_URL = "https://www.alphacast.io"
+
+# configparser copies its "default section" into every other section. No line of a
+# file can name a section "\n" (a header is one line), so with this name no section,
+# whatever it is called ([DEFAULT], [__none__], ...), is inherited by another.
+_NO_DEFAULTS = "\n"
 
 
 def config_dir() -> Path:
@@ -46,7 +60,71 @@ def config_dir() -> Path:
 def config_path() -> Path:
     """The config file: ``ALPHACAST_CONFIG_FILE`` or ``~/.alphacast/config``."""
     override = os.environ.get("ALPHACAST_CONFIG_FILE")
-    return Path(override).expanduser() if override else config_dir() / "config"
+    return expand_path(override) if override else config_dir() / "config"
+
+
+def expand_path(value: str) -> Path:
+    """A path from an environment variable, with ``$VAR``, ``${VAR}`` and ``~``
+    expanded in that order, as botocore expands ``AWS_CONFIG_FILE``."""
+    return Path(os.path.expanduser(os.path.expandvars(value)))
+
+
+def parse_ini(text: str, *, source: str) -> configparser.ConfigParser:
+    """AWS-style INI ``text``, parsed as botocore's ``raw_config_parse`` parses a file.
+
+    The same grammar (``configparser`` defaults: ``=`` or ``:``, full-line ``#`` and
+    ``;`` comments, no inline comments, indented continuation lines, lower-cased
+    setting names, duplicates refused), read with universal newlines (``\n``,
+    ``\r\n`` or a lone ``\r``, as botocore's text-mode ``open`` does), without
+    interpolation. Two deliberate differences: a UTF-8 byte-order mark at the start is
+    ignored, and no section is inherited by others (botocore copies ``[DEFAULT]``
+    into every section). Raises ``configparser.Error``; callers turn it into a
+    message that names the line, never its content.
+    """
+    parser = configparser.ConfigParser(interpolation=None, default_section=_NO_DEFAULTS)
+    parser.read_file(io.StringIO(text.removeprefix("\ufeff"), newline=None), source=source)
+    for section in parser.sections():
+        for name, value in parser.items(section):
+            if value.startswith("\n") and any(
+                "=" not in line for line in value.splitlines() if line.strip()
+            ):
+                # botocore reads an indented block after "name =" as sub-settings and
+                # refuses a line of it without "=": so do we.
+                from alphacast.redact import redact_text
+
+                raise configparser.Error(
+                    f"setting {name!r} of section [{redact_text(section)}] is followed by "
+                    "an indented line without '=' (sub-settings look like '  name = value')"
+                )
+    return parser
+
+
+def profile_of_section(section: str) -> str | None:
+    """The profile a config-file section configures, by botocore's rules; None if
+    the section is not a profile.
+
+    ``[default]`` is profile ``default``. A section whose name starts with
+    ``profile`` and splits, shell-style, into two words is the second word:
+    ``[profile prod]``, ``[profile "prod"]``, ``[profile  prod]``, ``[profile<TAB>prod]``
+    and ``[profile default]`` alike; ``[profile "my profile"]`` is ``my profile``.
+
+    One difference from botocore, which ignores such a section without a word: a
+    section that starts with the word ``profile`` but does not name exactly one
+    profile (``[profile a b]``, ``[profile "a]``, ``[profile]``) raises ValueError.
+    """
+    if section == DEFAULT_PROFILE:
+        return DEFAULT_PROFILE
+    if not section.startswith("profile"):
+        return None
+    try:
+        words = shlex.split(section)
+    except ValueError:
+        words = None
+    if words is not None and len(words) == 2:
+        return words[1]
+    if section.split()[0] == "profile":
+        raise ValueError("does not name exactly one profile")
+    return None
 
 
 def select_profile(profile: str | None) -> tuple[str, bool]:
@@ -76,10 +154,6 @@ def check_profile_name(profile: str) -> str:
     return profile
 
 
-def _section_name(profile: str) -> str:
-    return DEFAULT_PROFILE if profile == DEFAULT_PROFILE else f"profile {profile}"
-
-
 def profile_settings(profile: str, path: Path | None = None) -> Mapping[str, str]:
     """The settings of ``profile`` in the config file; empty when it has none.
 
@@ -89,9 +163,8 @@ def profile_settings(profile: str, path: Path | None = None) -> Mapping[str, str
     raw = read_secret_file(path, provider="config", profile=profile)
     if raw is None:
         return {}
-    parser = configparser.ConfigParser(interpolation=None, default_section="__none__")
     try:
-        parser.read_string(raw.decode("utf-8"), source=str(path))
+        parser = parse_ini(raw.decode("utf-8"), source=str(path))
     except UnicodeDecodeError:
         raise CredentialError(
             f"{display_path(path)} is not UTF-8 text; rewrite it as an INI file",
@@ -105,10 +178,26 @@ def profile_settings(profile: str, path: Path | None = None) -> Mapping[str, str
             provider="config",
             profile=profile,
         ) from None
-    section = _section_name(profile)
-    if not parser.has_section(section):
-        return {}
-    return dict(parser.items(section))
+    # As in botocore, when several sections name the profile ([default] and
+    # [profile default], or [profile prod] and [profile "prod"]), the last one in the
+    # file wins, whole: sections are not merged.
+    chosen = None
+    for section in parser.sections():
+        try:
+            named = profile_of_section(section)
+        except ValueError as exc:
+            from alphacast.redact import redact_text
+
+            raise CredentialError(
+                f"{display_path(path)} is not a valid config file: section "
+                f"[{redact_text(section)}] {exc}; write [profile NAME], quoting a name "
+                'with spaces: [profile "my name"]',
+                provider="config",
+                profile=profile,
+            ) from None
+        if named == profile:
+            chosen = section
+    return {} if chosen is None else dict(parser.items(chosen))
 
 
 def _first_line(exc: Exception) -> str:

@@ -8,6 +8,9 @@ The same shape as AWS's ``~/.aws/credentials``::
     [prod]
     api_key = ak_...
 
+Read as botocore reads ``~/.aws/credentials`` (:func:`alphacast.config.parse_ini`):
+section ``[NAME]`` is profile ``NAME``, exactly as written.
+
 ``ALPHACAST_SHARED_CREDENTIALS_FILE`` moves the file. ``alphacast auth set
 --store shared-file`` writes it: atomically, under a lock, mode 0600, changing
 only the ``api_key`` line of one section so other sections and comments stay.
@@ -23,7 +26,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from alphacast._files import display_path, read_secret_file, update_secret_file
-from alphacast.config import config_dir
+from alphacast.config import config_dir, expand_path, parse_ini
 from alphacast.credentials import Credential, WritableCredentialProvider, validate_key
 from alphacast.errors import CredentialError
 from alphacast.hookspecs import hookimpl
@@ -31,17 +34,16 @@ from alphacast.hookspecs import hookimpl
 FILE_VARIABLE = "ALPHACAST_SHARED_CREDENTIALS_FILE"
 OPTION = "api_key"
 
-# configparser's implicit defaults section would apply to every profile; give it a
-# name no valid profile can have (profile names may not contain brackets).
-_NO_DEFAULTS = "[no defaults]"
+_INLINE_COMMENT = re.compile(r"\S\s+[#;]")
 _SECTION_LINE = re.compile(r"\[(?P<name>.+)\]")
 _OPTION_LINE = re.compile(r"^(?P<name>[^=:\s][^=:]*?)\s*[=:]")
 
 
 def shared_file_path() -> Path:
-    """``ALPHACAST_SHARED_CREDENTIALS_FILE`` or ``~/.alphacast/credentials``."""
+    """``ALPHACAST_SHARED_CREDENTIALS_FILE`` (``$VAR``, ``${VAR}`` and ``~``
+    expanded) or ``~/.alphacast/credentials``."""
     override = os.environ.get(FILE_VARIABLE)
-    return Path(override).expanduser() if override else config_dir() / "credentials"
+    return expand_path(override) if override else config_dir() / "credentials"
 
 
 def check_profile_name(profile: str, *, provider: str) -> None:
@@ -62,10 +64,9 @@ def parse_credentials(
     text: str, *, shown: str, provider: str = "shared-file", profile: str | None = None
 ) -> configparser.ConfigParser:
     """Parse the credentials file; errors name the line, never its content."""
-    parser = configparser.ConfigParser(interpolation=None, default_section=_NO_DEFAULTS)
     fix = "fix the file: sections look like [default] or [NAME], then api_key = <key>"
     try:
-        parser.read_string(text, source=shown)
+        parser = parse_ini(text, source=shown)
     except configparser.MissingSectionHeaderError as exc:
         problem = f"line {exc.lineno} is outside any [section]"
     except configparser.DuplicateSectionError as exc:
@@ -76,7 +77,12 @@ def parse_credentials(
         lines = ", ".join(str(lineno) for lineno, _ in exc.errors[:5])
         problem = f"line {lines} cannot be parsed"
     except configparser.Error as exc:
-        problem = f"it is malformed ({type(exc).__name__})"
+        # parse_ini's own errors name a setting and a section, never a value.
+        problem = (
+            str(exc)
+            if type(exc) is configparser.Error
+            else f"it is malformed ({type(exc).__name__})"
+        )
     else:
         return parser
     raise CredentialError(
@@ -114,6 +120,15 @@ class SharedFileProvider(WritableCredentialProvider):
             raise CredentialError(
                 f"section [{profile}] of {shown} has no {OPTION}; add a line "
                 f"`{OPTION} = <your key>` to it, or remove the section",
+                provider=self.name,
+                profile=profile,
+            )
+        if _INLINE_COMMENT.search(value):
+            # As in botocore, `#` or `;` after a value is part of it, not a comment.
+            raise CredentialError(
+                f"the {OPTION} of section [{profile}] of {shown} has text after the key "
+                "(inline comments are not supported); put the comment on a line of its "
+                "own, starting with # or ;",
                 provider=self.name,
                 profile=profile,
             )
@@ -158,8 +173,9 @@ class SharedFileProvider(WritableCredentialProvider):
 
 
 def _decode(raw: bytes, shown: str, profile: str | None) -> str:
+    """The file's text; a byte-order mark an editor put first is not part of it."""
     try:
-        return raw.decode("utf-8")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise CredentialError(
             f"{shown} is not UTF-8 text; rewrite it as an INI file",
@@ -196,10 +212,13 @@ def _option_span(lines: list[str], start: int, end: int) -> tuple[int, int] | No
 
 def _edit(text: str, profile: str, key: str | None) -> list[str]:
     """``text`` as lines with ``profile``'s key set to ``key`` (or removed if None)."""
-    lines = text.splitlines(keepends=True)
-    if lines and not lines[-1].endswith("\n"):
-        lines[-1] += "\n"
-    new_line = f"{OPTION} = {key}\n"
+    # Lines as configparser sees them (universal newlines, not str.splitlines, which
+    # also splits at form feeds and the like), each keeping its own ending.
+    lines = io.StringIO(text, newline="").readlines()
+    eol = "\r\n" if "\r\n" in text else "\r" if "\r" in text else "\n"
+    if lines and not lines[-1].endswith(("\n", "\r")):
+        lines[-1] += eol
+    new_line = f"{OPTION} = {key}{eol}"
     for name, start, end in _sections(lines):
         if name != profile:
             continue
@@ -217,8 +236,8 @@ def _edit(text: str, profile: str, key: str | None) -> list[str]:
         return lines
     if key is not None:
         if lines and lines[-1].strip():
-            lines.append("\n")
-        lines += [f"[{profile}]\n", new_line]
+            lines.append(eol)
+        lines += [f"[{profile}]{eol}", new_line]
     return lines
 
 
