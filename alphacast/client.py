@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -34,7 +35,9 @@ class Alphacast:
     - otherwise the credential chain for ``profile`` (else ``ALPHACAST_PROFILE``,
       else ``default``): see :mod:`alphacast.chain`.
 
-    ``api_url`` and ``workspace_url`` default to ``ALPHACAST_API_URL`` /
+    ``api_url`` and ``workspace_url`` default to 0.1.9's module globals
+    ``alphacast.alphacast.BASE_URL`` / ``WORKSPACE_URL`` when a script changed
+    them before creating the client, then ``ALPHACAST_API_URL`` /
     ``ALPHACAST_WORKSPACE_URL``, then the profile's settings in
     ``~/.alphacast/config``, then the service's public hosts. ``timeout`` is
     seconds, or ``(connect, read)``; ``retry`` a :class:`~alphacast.retry.RetryPolicy`;
@@ -63,13 +66,16 @@ class Alphacast:
         self.profile = name
         self._resolved = self._resolve(api_key, provider, name, explicit)
         settings = profile_settings(name)
+        legacy_api_url, legacy_workspace_url = _legacy_urls()
         self._transport = Transport(
             self._resolved,
             api_url=api_url
+            or legacy_api_url
             or os.environ.get("ALPHACAST_API_URL")
             or settings.get("api_url")
             or DEFAULT_API_URL,
             workspace_url=workspace_url
+            or legacy_workspace_url
             or os.environ.get("ALPHACAST_WORKSPACE_URL")
             or settings.get("workspace_url")
             or DEFAULT_WORKSPACE_URL,
@@ -105,8 +111,23 @@ class Alphacast:
 
     @property
     def api_key(self) -> str:
-        """The key itself, as in 0.1.9. Treat it like a password."""
+        """The key itself, as in 0.1.9. Treat it like a password.
+
+        Setting it (``client.api_key = "ak_..."``) switches this client, its
+        resources and the datasets it opened, to that key (provider ``explicit``);
+        other clients are not affected.
+        """
         return self._resolved.current.api_key
+
+    @api_key.setter
+    def api_key(self, api_key: str) -> None:
+        credential = Credential(
+            api_key, provider="explicit", source="client.api_key = ...", profile=self.profile
+        )
+        self._resolved = ResolvedCredential(credential, None)
+        # Nothing the previous key's account received (cookies) goes with the new key.
+        self._transport.session.cookies.clear()
+        self._transport.credential = self._resolved
 
     @property
     def api_url(self) -> str:
@@ -135,3 +156,22 @@ class Alphacast:
             f"<Alphacast profile={self.profile!r} provider={credential.provider!r} "
             f"fingerprint={credential.fingerprint!r} api_url={self.api_url!r}>"
         )
+
+
+def _legacy_urls() -> tuple[str | None, str | None]:
+    """0.1.9's ``BASE_URL`` / ``WORKSPACE_URL`` where a script changed them.
+
+    Only a script that imported ``alphacast.alphacast`` can have changed them, so
+    the module is not imported here.
+    """
+    module = sys.modules.get("alphacast.alphacast")
+    if module is None:
+        return None, None
+    api_url = getattr(module, "BASE_URL", None)
+    workspace_url = getattr(module, "WORKSPACE_URL", None)
+    return (
+        api_url if isinstance(api_url, str) and api_url != DEFAULT_API_URL else None,
+        workspace_url
+        if isinstance(workspace_url, str) and workspace_url != DEFAULT_WORKSPACE_URL
+        else None,
+    )

@@ -15,11 +15,14 @@ DEFAULT_PROFILE = "default"
 
 
 def validate_key(api_key: object, *, provider: str, source: str, profile: str | None = None) -> str:
-    """Return ``api_key`` stripped of surrounding whitespace, or raise CredentialError.
+    """Return ``api_key`` stripped of surrounding whitespace and quotes, or raise
+    CredentialError.
 
-    Surrounding whitespace is a common copy-and-paste accident: it is removed with
-    a warning naming the source. Whitespace or control characters inside the key,
-    an empty key or a non-string are errors. The message never contains the key.
+    Surrounding whitespace, and a pair of matching quotes around the key (``"ak_..."``
+    or ``'ak_...'``, as copied from a ``.env`` or JSON file), are common
+    copy-and-paste accidents: they are removed with a warning naming the source.
+    Whitespace or control characters inside the key, an empty key or a non-string
+    are errors. Neither a message nor a warning ever contains the key.
     """
     if not isinstance(api_key, str):
         raise CredentialError(
@@ -28,6 +31,12 @@ def validate_key(api_key: object, *, provider: str, source: str, profile: str | 
             profile=profile,
         )
     stripped = api_key.strip()
+    accidents = []
+    if stripped != api_key:
+        accidents.append("leading or trailing whitespace")
+    if len(stripped) >= 2 and stripped[0] == stripped[-1] and stripped[0] in "\"'":
+        stripped = stripped[1:-1].strip()
+        accidents.append("surrounding quotes")
     if not stripped:
         raise CredentialError(
             f"the key from {source} is empty; store a key there or remove the entry",
@@ -41,10 +50,11 @@ def validate_key(api_key: object, *, provider: str, source: str, profile: str | 
             provider=provider,
             profile=profile,
         )
-    if stripped != api_key:
+    if accidents:
         warnings.warn(
-            f"{provider}: the key from {source} had leading or trailing whitespace; "
-            "it was stripped (fix the stored value to silence this warning)",
+            f"{provider}: the key from {source} had {' and '.join(accidents)}; "
+            f"{'they were' if len(accidents) > 1 or accidents[0].endswith('quotes') else 'it was'}"
+            " stripped (fix the stored value to silence this warning)",
             AlphacastWarning,
             stacklevel=3,
         )

@@ -7,7 +7,7 @@ its provenance (provider, source, fingerprint) but never the key itself.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from alphacast.credentials import Credential
@@ -34,7 +34,31 @@ class AlphacastWarning(UserWarning):
 
 
 class AlphacastError(Exception):
-    """Root of every error the SDK raises on purpose."""
+    """Root of every error the SDK raises on purpose.
+
+    Every subclass pickles (``ProcessPoolExecutor``, ``multiprocessing``) with its
+    message and fields, whatever its constructor's signature; attributes named in
+    ``_not_pickled`` (a :class:`~alphacast.Credential`, which holds the key) arrive
+    as ``None``, so the key never crosses a process boundary.
+    """
+
+    #: Attributes replaced by ``None`` when the error is pickled.
+    _not_pickled: ClassVar[frozenset[str]] = frozenset()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        state = {
+            name: None if name in self._not_pickled else value for name, value in vars(self).items()
+        }
+        return (_restore, (type(self), self.args, state))
+
+
+def _restore(cls: type[AlphacastError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    """Rebuild a pickled error without calling its ``__init__`` (whose signature may
+    differ from its ``args``)."""
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class CredentialError(AlphacastError):
@@ -119,8 +143,18 @@ _AUTH_HINTS = {
 class APIError(AlphacastError):
     """The service answered with an HTTP error status.
 
-    ``str(error)`` always begins with ``API failed with status code N``.
+    ``str(error)`` always begins with ``API failed with status code N``, followed on
+    the same line by the service's message when it sent one
+    (``API failed with status code 404: Dataset 999999 not found.``); the request
+    and, for 401 and 403, a hint and the key's provenance follow on later lines.
+
+    ``status_code``, ``server_message``, ``method`` and ``url`` describe the failure;
+    ``provider``, ``profile``, ``source`` and ``fingerprint`` say which key was used
+    (never the key). ``credential`` is the :class:`~alphacast.Credential` itself in
+    the process that raised the error, and ``None`` after pickling.
     """
+
+    _not_pickled = frozenset({"credential"})
 
     def __init__(
         self,
@@ -136,11 +170,16 @@ class APIError(AlphacastError):
         self.method = method
         self.url = url
         self.credential = credential
-        parts = [f"API failed with status code {status_code}"]
-        if method and url:
-            parts[0] += f" ({method} {url})"
+        self.provider = credential.provider if credential is not None else None
+        self.profile = credential.profile if credential is not None else None
+        self.source = credential.source if credential is not None else None
+        self.fingerprint = credential.fingerprint if credential is not None else None
+        first = f"API failed with status code {status_code}"
         if message:
-            parts.append(message)
+            first += ": " + " ".join(message.splitlines())
+        parts = [first]
+        if method and url:
+            parts.append(f"Request: {method} {url}")
         hint = _AUTH_HINTS.get(status_code)
         if hint:
             parts.append(hint)
@@ -149,7 +188,7 @@ class APIError(AlphacastError):
                 f"Key used: provider {credential.provider!r}, source {credential.source}, "
                 f"profile {credential.profile!r}, fingerprint {credential.fingerprint}."
             )
-        super().__init__(": ".join(parts[:2]) + "".join(f"\n{p}" for p in parts[2:]))
+        super().__init__("\n".join(parts))
 
 
 class AuthenticationError(APIError):

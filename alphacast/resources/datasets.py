@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, overload
 
+from alphacast.resources._args import column_names, sent_flag, tested_flag, values_of
 from alphacast.resources._base import Resource
 from alphacast.resources._download import Destination, download
 from alphacast.resources._upload import CsvSource, UploadBody
@@ -35,13 +36,21 @@ def _df_csv_chunks(df: Any, index: bool) -> Iterator[str]:
         yield df.iloc[start : start + rows].to_csv(index=index, header=start == 0)
 
 
+Columns = str | Iterable[str]
+
+
 def build_manifest(
     dateColumnName: str | None,  # noqa: N803 - 0.1.9's argument names
     dateFormat: str | None,  # noqa: N803
-    entitiesColumnNames: Sequence[str] | None,  # noqa: N803
-    stringColumnNames: Sequence[str] | None,  # noqa: N803
+    entitiesColumnNames: Columns | None,  # noqa: N803
+    stringColumnNames: Columns | None,  # noqa: N803
 ) -> list[dict[str, Any]] | None:
-    """The upload manifest 0.1.9 sends, or ``None`` when nothing is declared."""
+    """The upload manifest 0.1.9 sends, or ``None`` when nothing is declared.
+
+    A string names one column (0.1.9 made one column per character of it).
+    """
+    entitiesColumnNames = column_names("entitiesColumnNames", entitiesColumnNames)
+    stringColumnNames = column_names("stringColumnNames", stringColumnNames)
     if not ((dateColumnName and dateFormat) or entitiesColumnNames or stringColumnNames):
         return None
     manifest: list[dict[str, Any]] = []
@@ -89,7 +98,7 @@ class Dataset(Resource):
         self,
         startDate: dt.date | str | None,  # noqa: N803
         endDate: dt.date | str | None,  # noqa: N803
-        filterEntities: Mapping[str, Sequence[object]] | None,  # noqa: N803
+        filterEntities: Mapping[str, object] | None,  # noqa: N803
     ) -> str | None:
         parts: list[str] = []
         if startDate or endDate:
@@ -106,7 +115,9 @@ class Dataset(Resource):
             if endDate:
                 parts.append(f"{column} le {_date_text(endDate)}")
         for entity, values in (filterEntities or {}).items():
-            alternatives = " or ".join(f"{_quote(entity)} eq {_quote(v)}" for v in values)
+            alternatives = " or ".join(
+                f"{_quote(entity)} eq {_quote(v)}" for v in values_of(values)
+            )
             parts.append(f"({alternatives})")
         return " and ".join(parts) if parts else None
 
@@ -115,8 +126,8 @@ class Dataset(Resource):
         format: str = "csv",  # noqa: A002 - 0.1.9's argument name
         startDate: dt.date | str | None = None,  # noqa: N803
         endDate: dt.date | str | None = None,  # noqa: N803
-        filterVariables: Sequence[str] | None = None,  # noqa: N803
-        filterEntities: Mapping[str, Sequence[object]] | None = None,  # noqa: N803
+        filterVariables: Columns | None = None,  # noqa: N803
+        filterEntities: Mapping[str, object] | None = None,  # noqa: N803
         *,
         path: Destination | None = None,
         progress: bool = False,
@@ -126,36 +137,44 @@ class Dataset(Resource):
         ``format``: ``csv``, ``tsv``, ``xlsx`` (bytes), ``json`` (list of dicts) or
         ``pandas`` (DataFrame). ``startDate``/``endDate`` bound the date column,
         ``filterVariables`` selects columns, ``filterEntities`` maps an entity
-        column to the values to keep. With ``path`` (a path or a binary file) the
-        data streams there in constant memory and ``path`` is returned.
+        column to the values to keep (a string is one column, or one value).
+        With ``path`` (a path or a binary file) the data streams there in
+        constant memory and ``path`` is returned.
         """
         params: list[tuple[str, str]] = []
         condition = self._filter(startDate, endDate, filterEntities)
         if condition:
             params.append(("$filter", condition))
-        if filterVariables:
-            params.append(("$select", ",".join(filterVariables)))
+        selected = column_names("filterVariables", filterVariables)
+        if selected:
+            params.append(("$select", ",".join(selected)))
         return download(self._transport, f"{self._path}/data", format, params, path, progress)
 
     def upload_data_from_df(
         self,
         df: Any,
-        deleteMissingFromDB: bool = False,  # noqa: N803
-        onConflictUpdateDB: bool = False,  # noqa: N803
-        uploadIndex: bool = True,  # noqa: N803
+        deleteMissingFromDB: bool | int | str = False,  # noqa: N803
+        onConflictUpdateDB: bool | int | str = False,  # noqa: N803
+        uploadIndex: bool | int | str = True,  # noqa: N803
         dateColumnName: str | None = None,  # noqa: N803
         dateFormat: str | None = None,  # noqa: N803
-        entitiesColumnNames: Sequence[str] | None = None,  # noqa: N803
-        stringColumnNames: Sequence[str] | None = None,  # noqa: N803
-        acceptNewColumns: bool | None = None,  # noqa: N803
+        entitiesColumnNames: Columns | None = None,  # noqa: N803
+        stringColumnNames: Columns | None = None,  # noqa: N803
+        acceptNewColumns: bool | int | str | None = None,  # noqa: N803
         *,
         progress: bool = False,
     ) -> bytes:
-        """Upload a pandas DataFrame, written as CSV in row chunks (constant memory)."""
+        """Upload a pandas DataFrame, written as CSV in row chunks (constant memory).
+
+        Flags take ``True``/``False``, ``1``/``0`` or the strings ``"True"``/``"False"``
+        with 0.1.9's meaning; an ambiguous value raises ValueError before anything
+        is sent (see :doc:`/migration`).
+        """
+        index = tested_flag("uploadIndex", uploadIndex)
         if df.empty:
             raise ValueError("Dataframe is empty.")
         return self._upload(
-            _df_csv_chunks(df, uploadIndex),
+            _df_csv_chunks(df, index),
             deleteMissingFromDB,
             onConflictUpdateDB,
             build_manifest(dateColumnName, dateFormat, entitiesColumnNames, stringColumnNames),
@@ -166,13 +185,13 @@ class Dataset(Resource):
     def upload_data_from_csv(
         self,
         csv: CsvSource,
-        deleteMissingFromDB: bool = False,  # noqa: N803
-        onConflictUpdateDB: bool = False,  # noqa: N803
+        deleteMissingFromDB: bool | int | str = False,  # noqa: N803
+        onConflictUpdateDB: bool | int | str = False,  # noqa: N803
         dateColumnName: str | None = None,  # noqa: N803
         dateFormat: str | None = None,  # noqa: N803
-        entitiesColumnNames: Sequence[str] | None = None,  # noqa: N803
-        stringColumnNames: Sequence[str] | None = None,  # noqa: N803
-        acceptNewColumns: bool | None = None,  # noqa: N803
+        entitiesColumnNames: Columns | None = None,  # noqa: N803
+        stringColumnNames: Columns | None = None,  # noqa: N803
+        acceptNewColumns: bool | int | str | None = None,  # noqa: N803
         *,
         progress: bool = False,
     ) -> bytes:
@@ -194,17 +213,18 @@ class Dataset(Resource):
     def _upload(
         self,
         source: CsvSource,
-        delete_missing: bool,
-        on_conflict_update: bool,
+        delete_missing: object,
+        on_conflict_update: object,
         manifest: list[dict[str, Any]] | None,
-        accept_new_columns: bool | None,
+        accept_new_columns: object,
         progress: bool,
     ) -> bytes:
+        # Every flag is read (and may be refused) before any data is read or sent.
         params = [
-            ("deleteMissingFromDB", str(bool(delete_missing))),
-            ("onConflictUpdateDB", str(bool(on_conflict_update))),
+            ("deleteMissingFromDB", str(sent_flag("deleteMissingFromDB", delete_missing))),
+            ("onConflictUpdateDB", str(sent_flag("onConflictUpdateDB", on_conflict_update))),
         ]
-        if accept_new_columns:
+        if sent_flag("acceptNewColumns", accept_new_columns, allow_none=True):
             params.append(("acceptNewColumns", "True"))
         body = UploadBody(source, manifest, progress)
         try:
@@ -232,13 +252,16 @@ class Dataset(Resource):
     def initialize_columns(
         self,
         dateColumnName: str,  # noqa: N803
-        entitiesColumnNames: Sequence[str],  # noqa: N803
+        entitiesColumnNames: Columns,  # noqa: N803
         dateFormat: str,  # noqa: N803
     ) -> bytes:
-        """Declare the date and entity columns before the first upload."""
+        """Declare the date and entity columns before the first upload.
+
+        ``entitiesColumnNames`` is a list of names, or one name as a string.
+        """
         body = {
             "dateColumnName": dateColumnName,
-            "entitiesColumnNames": list(entitiesColumnNames),
+            "entitiesColumnNames": column_names("entitiesColumnNames", entitiesColumnNames) or [],
             "dateFormat": dateFormat,
         }
         path = f"{self._path}/columns/initializer"
@@ -257,11 +280,32 @@ class Dataset(Resource):
 _Dataset = Dataset
 
 
+class _DatasetAttribute:
+    """``Datasets.Dataset``: the dataset class, as in 0.1.9.
+
+    Read from a client's ``datasets`` it is 0.1.9's constructor,
+    ``client.datasets.Dataset(dataset_id, api_key)``: the dataset on that client's
+    hosts, sending ``api_key`` (the client's key when ``api_key`` is ``None``).
+    """
+
+    @overload
+    def __get__(self, instance: None, owner: type[Datasets]) -> type[Dataset]: ...
+
+    @overload
+    def __get__(self, instance: Datasets, owner: type[Datasets]) -> Callable[..., Dataset]: ...
+
+    def __get__(
+        self, instance: Datasets | None, owner: type[Datasets]
+    ) -> type[Dataset] | Callable[..., Dataset]:
+        if instance is None:
+            return Dataset
+        return instance._dataset_with_key
+
+
 class Datasets(Resource):
     """List, find and create datasets; ``dataset(id)`` for one."""
 
-    #: 0.1.9 spelled it ``Datasets.Dataset``.
-    Dataset: type[Dataset] = Dataset
+    Dataset = _DatasetAttribute()
 
     def read_all(self) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self._get_json("/datasets")
@@ -280,16 +324,17 @@ class Datasets(Resource):
         dataset_name: str,
         repo_id: int,
         description: str = "",
-        returnIdIfExists: bool = False,  # noqa: N803
+        returnIdIfExists: bool | int | str = False,  # noqa: N803
     ) -> dict[str, Any]:
         """Create a dataset in repository ``repo_id`` and return it.
 
         If one with that name exists there: return it when ``returnIdIfExists``,
         else raise ValueError naming its id.
         """
+        return_existing = tested_flag("returnIdIfExists", returnIdIfExists)
         existing = self.read_by_name(dataset_name, repo_id)
         if existing:
-            if returnIdIfExists:
+            if return_existing:
                 return existing
             raise ValueError(f"Dataset already exists: {existing['id']}")
         form = {"name": dataset_name, "repositoryId": repo_id, "description": description}
@@ -300,3 +345,9 @@ class Datasets(Resource):
 
     def dataset(self, dataset_id: int) -> _Dataset:
         return Dataset(self._transport, dataset_id)
+
+    def _dataset_with_key(self, dataset_id: int, api_key: str | None = None) -> _Dataset:
+        dataset = Dataset(self._transport, dataset_id)
+        if api_key is not None and api_key != self.api_key:
+            dataset.api_key = api_key
+        return dataset

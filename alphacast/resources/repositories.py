@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from alphacast.resources._args import tested_flag
 from alphacast.resources._base import Resource
 
 
@@ -36,18 +37,19 @@ class Repository(Resource):
         repo_description: str | None = None,
         privacy: str = "Private",
         slug: str | None = None,
-        returnIdIfExists: bool = False,  # noqa: N803 - 0.1.9's argument name
+        returnIdIfExists: bool | int | str = False,  # noqa: N803 - 0.1.9's argument name
     ) -> dict[str, Any]:
         """Create a repository and return it.
 
         If one with that name exists: return it when ``returnIdIfExists``, else
         raise ValueError naming its id.
         """
+        return_existing = tested_flag("returnIdIfExists", returnIdIfExists)
         slug = slug or repo_name.lower().replace(" ", "-")
         repo_description = repo_description or repo_name
         existing = self.read_by_name(repo_name)
         if existing:
-            if returnIdIfExists:
+            if return_existing:
                 return existing
             raise ValueError(f"Repository already exists: {existing['id']}")
         form = {

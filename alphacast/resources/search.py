@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from alphacast.auth import Host
+from alphacast.resources._args import tested_flag
 from alphacast.resources._base import Resource
 
 
@@ -18,8 +19,8 @@ class Search(Resource):
         offset: int = 0,
         length: int = 10,
         repository_id: int | None = None,
-        search_all: bool = False,
-        exclude_deprecated: bool = False,
+        search_all: bool | int | str = False,
+        exclude_deprecated: bool | int | str = False,
     ) -> dict[str, Any]:
         """Search datasets by keyword.
 
@@ -35,9 +36,9 @@ class Search(Resource):
         ]
         if repository_id:
             params.append(("repositoryId", str(repository_id)))
-        if search_all:
+        if tested_flag("search_all", search_all):
             params.append(("searchAllAlphacast", "true"))
-        if exclude_deprecated:
+        if tested_flag("exclude_deprecated", exclude_deprecated):
             params.append(("excludeDeprecated", "true"))
         response = self._transport.request("GET", "/api/search", host=Host.WORKSPACE, params=params)
         result: dict[str, Any] = json.loads(response.content)
