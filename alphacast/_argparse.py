@@ -4,37 +4,68 @@ argparse echoes what it could not use: ``alphacast auth set prod ak_...`` (the k
 pasted where it does not belong) would print ``unrecognized arguments: ak_...`` to
 stderr, into a terminal's scrollback or a CI log; ``alphacast <key>`` would print
 ``invalid choice: '<key>'``. Here stray words that are not options are counted, not
-shown; any other word of the command line long enough to be a key (and not a path)
-is masked in the message, unless it is one of the parser's own option names or
-choices; and every message goes through the redaction applied to all other output.
-Words under 12 characters are shown: they are mistyped commands, not keys.
+shown; any other word of the command line long enough to be a key (and not a path),
+or shaped like one (:func:`alphacast.redact.looks_like_key`), is masked in the
+message, unless it is one of the parser's own option names or choices; and every
+message goes through the redaction applied to all other output. Words under 12
+characters are shown: they are mistyped commands, not keys.
+
+It lives below both command lines (the SDK's and the emulator's), which share it.
+argparse has no hook for this (its messages are built from the values in many
+places), so the masking is hand-written over the final message.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import NoReturn
 
-from alphacast.redact import REDACTED, redact_text
+from alphacast.redact import REDACTED, looks_like_key, redact_text
 
 _UNRECOGNIZED = "unrecognized arguments: "
 
 #: Words at least this long may be keys; shorter ones (a mistyped command) are shown.
 _MASKED_FROM = 12
 
+#: Where a value may be cut out of a word: ``--opt=value``, ``dir/value``, ``a,value``.
+_SEPARATORS = re.compile(r"[=/,:;@]")
+
 _argv: ContextVar[tuple[str, ...]] = ContextVar("alphacast_cli_argv", default=())
+
+
+@contextmanager
+def user_words(argv: Sequence[str]) -> Iterator[None]:
+    """Within the block, :func:`mask_user_words` and a :class:`KeySafeArgumentParser`'s
+    error messages know the words of the command line."""
+    token = _argv.set(tuple(argv))
+    try:
+        yield
+    finally:
+        _argv.reset(token)
 
 
 def parse_args_safely(parser: argparse.ArgumentParser, argv: Sequence[str]) -> argparse.Namespace:
     """``parser.parse_args(argv)``, telling a :class:`KeySafeArgumentParser`'s error
     messages which words are the user's."""
-    token = _argv.set(tuple(argv))
-    try:
+    with user_words(argv):
         return parser.parse_args(argv)
-    finally:
-        _argv.reset(token)
+
+
+def mask_user_words(text: str) -> str:
+    """``text`` with every key-shaped piece of the command line's words masked, and
+    the redaction of all other output applied: for any message that may quote what
+    the user typed (a path, a profile, a value the API echoes back)."""
+    masked = {
+        part
+        for word in _argv.get()
+        for part in _parts_of(word) | _segments_of(word)
+        if looks_like_key(part)
+    }
+    return redact_text(_replace(text, masked))
 
 
 class KeySafeArgumentParser(argparse.ArgumentParser):
@@ -51,24 +82,33 @@ class KeySafeArgumentParser(argparse.ArgumentParser):
                 # The emulator's own keys do go on its command line (--account).
                 advise=not self.prog.startswith("alphacast emulator"),
             )
-        super().error(redact_text(self._mask_long_words(message)))
+        super().error(mask_user_words(self._mask_long_words(message)))
 
     def _mask_long_words(self, message: str) -> str:
         own = {word for action in self._actions for word in _names_of(action)}
-        for word in _argv.get():
-            # Longest first: a masked suffix would hide the whole value from the match.
-            for candidate in sorted(_parts_of(word), key=len, reverse=True):
-                if _could_be_a_key(candidate) and candidate not in own:
-                    # argparse shows some values with repr(): mask that spelling too.
-                    for spelling in (candidate, repr(candidate)[1:-1]):
-                        message = message.replace(spelling, REDACTED)
-        return message
+        masked = {
+            part
+            for word in _argv.get()
+            for part in _parts_of(word)
+            if _could_be_a_key(part) and part not in own
+        }
+        return _replace(message, masked)
+
+
+def _replace(message: str, words: set[str]) -> str:
+    # Longest first: a masked suffix would hide the whole value from the match.
+    for word in sorted(words, key=len, reverse=True):
+        # argparse shows some values with repr(): mask that spelling too.
+        for spelling in (word, repr(word)[1:-1]):
+            if spelling:
+                message = message.replace(spelling, REDACTED)
+    return message
 
 
 def _could_be_a_key(word: str) -> bool:
-    """Long enough to be a key, and not a path (keys hold no ``/``; paths are worth
-    seeing in an error about a file)."""
-    return len(word) >= _MASKED_FROM and "/" not in word
+    """Long enough to be a key and not a path (paths are worth seeing in an error
+    about a file), or shaped like a key whatever its length."""
+    return (len(word) >= _MASKED_FROM and "/" not in word) or looks_like_key(word)
 
 
 def _parts_of(word: str) -> set[str]:
@@ -78,7 +118,17 @@ def _parts_of(word: str) -> set[str]:
     parts = {word, word.partition("=")[2], word.lstrip("-")}
     if word.startswith("-") and not word.startswith("--"):
         parts.update(word[i:] for i in range(2, len(word)))
-    return parts
+    return parts - {""}
+
+
+def _segments_of(word: str) -> set[str]:
+    """The pieces of ``word`` between separators: a key may be one segment of a path
+    (``-o dir/<key>.csv``) or of a ``COLUMN=VALUE`` pair."""
+    segments = set()
+    for piece in _SEPARATORS.split(word.lstrip("-")):
+        segments.add(piece)
+        segments.add(piece.rsplit(".", 1)[0])
+    return segments - {""}
 
 
 def _names_of(action: argparse.Action) -> set[str]:

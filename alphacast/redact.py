@@ -11,7 +11,14 @@ import logging
 import re
 import threading
 
-__all__ = ["REDACTED", "RedactingFilter", "install_log_filters", "redact_text", "remember_key"]
+__all__ = [
+    "REDACTED",
+    "RedactingFilter",
+    "install_log_filters",
+    "looks_like_key",
+    "redact_text",
+    "remember_key",
+]
 
 REDACTED = "***"
 
@@ -20,6 +27,11 @@ _PATTERNS = (
     (re.compile(r"(?i)(authorization:\s*basic\s+)[A-Za-z0-9+/=]+"), rf"\g<1>{REDACTED}"),
     (re.compile(r"\bak_[A-Za-z0-9_\-]+"), f"ak_{REDACTED}"),
 )
+
+#: A word of the hex or base64 (standard or URL-safe) alphabet, long enough to be a
+#: secret: how keys and tokens from other systems are spelled.
+_TOKEN = re.compile(r"[A-Za-z0-9+/_\-]{20,}={0,2}")
+_HEX = re.compile(r"[0-9A-Fa-f]{16,}")
 
 _keys_lock = threading.Lock()
 _known_keys: set[str] = set()
@@ -37,6 +49,19 @@ def remember_key(key: str) -> None:
         _known_keys.add(key)
         alternatives = sorted(_known_keys, key=len, reverse=True)
         _key_pattern = re.compile("|".join(re.escape(k) for k in alternatives))
+
+
+def looks_like_key(word: str) -> bool:
+    """Whether ``word`` is shaped like a key: an Alphacast key (``ak_...``), a long
+    hex token, or a long base64-ish token mixing letters and digits. Known keys
+    count too. A path (leading ``/``), a number, or a word with a dot or a space is not."""
+    if word.startswith("ak_") or (word in _known_keys):
+        return True
+    if _HEX.fullmatch(word) and not word.isdigit():
+        return True
+    if not _TOKEN.fullmatch(word) or word.startswith("/"):
+        return False
+    return any(c.isdigit() for c in word) and any(c.isalpha() for c in word)
 
 
 def redact_text(text: str) -> str:

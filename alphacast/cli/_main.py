@@ -13,18 +13,42 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from alphacast._argparse import (
+    KeySafeArgumentParser,
+    mask_user_words,
+    parse_args_safely,
+    user_words,
+)
 from alphacast._version import __version__
-from alphacast.cli._output import print_json
-from alphacast._argparse import KeySafeArgumentParser, parse_args_safely
+from alphacast.cli._output import CommandError, describe_os_error, print_json
 from alphacast.errors import AlphacastError
-from alphacast.redact import redact_text
+from alphacast.redact import looks_like_key
 
 Handler = Callable[[argparse.Namespace], int]
+
+
+def _profile_name(text: str) -> str:
+    """A profile name, refused (unshown) when it looks like a key: it would be echoed
+    in the command's output and messages."""
+    if looks_like_key(text):
+        raise argparse.ArgumentTypeError(
+            "the profile name looks like an API key (not shown); a profile is a name such "
+            "as 'prod', and a key never goes on the command line"
+        )
+    return text
+
+
+def _filter(text: str) -> tuple[str, str]:
+    column, sep, value = text.partition("=")
+    if not sep or not column:
+        raise argparse.ArgumentTypeError("expected COLUMN=VALUE")
+    return column, value
 
 
 def _add_profile(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--profile",
+        type=_profile_name,
         help="profile to use (default: ALPHACAST_PROFILE, else 'default')",
     )
 
@@ -63,13 +87,17 @@ def _auth_parsers(sub: Any) -> None:
     p = commands.add_parser(
         "set", help="store a key (read from stdin, or a hidden prompt on a terminal)"
     )
-    p.add_argument("profile", metavar="PROFILE", help="profile to store the key for")
+    p.add_argument(
+        "profile", type=_profile_name, metavar="PROFILE", help="profile to store the key for"
+    )
     p.add_argument("--store", required=True, help="writable provider, e.g. shared-file")
     _add_json(p)
     p.set_defaults(handler=auth.cmd_set)
 
     p = commands.add_parser("delete", help="delete a stored key")
-    p.add_argument("profile", metavar="PROFILE", help="profile whose key to delete")
+    p.add_argument(
+        "profile", type=_profile_name, metavar="PROFILE", help="profile whose key to delete"
+    )
     p.add_argument("--store", required=True, help="writable provider, e.g. shared-file")
     _add_json(p)
     p.set_defaults(handler=auth.cmd_delete)
@@ -132,6 +160,7 @@ def _data_parsers(sub: Any) -> None:
     p.add_argument(
         "--filter",
         action="append",
+        type=_filter,
         default=[],
         metavar="COLUMN=VALUE",
         help="keep rows whose entity COLUMN is VALUE (repeat)",
@@ -277,15 +306,27 @@ def _dispatch(argv: list[str]) -> int:
     if argv[:1] == ["emulator"]:
         # The emulator parses its own options, --help included.
         return _emulator(argparse.Namespace(args=argv[1:]))
-    args = parse_args_safely(build_parser(), argv)
-    if args.debug:
-        _log_to_stderr()
-    handler: Handler = args.handler
-    try:
-        return handler(args)
-    except AlphacastError as exc:
-        # Messages are written key-free; redacting again costs nothing here.
-        print(f"alphacast: error: {redact_text(str(exc))}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
+    with user_words(argv):
+        args = parse_args_safely(build_parser(), argv)
+        if args.debug:
+            _log_to_stderr()
+        handler: Handler = args.handler
+        try:
+            return handler(args)
+        except (AlphacastError, CommandError) as exc:
+            # Messages are written key-free; masking again costs nothing here, and
+            # catches a value of the command line that the API echoed back.
+            return _fail(str(exc))
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            # A local file the command reads or writes (or a setting naming one):
+            # one line, not a traceback.
+            return _fail(describe_os_error(exc))
+        except KeyboardInterrupt:
+            return 130
+
+
+def _fail(message: str) -> int:
+    print(f"alphacast: error: {mask_user_words(message)}", file=sys.stderr)
+    return 1

@@ -1,4 +1,4 @@
-"""Printing for the command line: JSON for scripts."""
+"""Printing for the command line: JSON for scripts, one-line file errors."""
 
 from __future__ import annotations
 
@@ -22,3 +22,15 @@ def print_json(data: Any, *, indent: int | None = None) -> None:
     except UnicodeEncodeError:
         text = json.dumps(data, indent=indent)
     print(text)
+
+
+class CommandError(Exception):
+    """A mistake the command can name in one line (a local file it cannot read or
+    write): printed as ``alphacast: error: ...``, exit status 1, no traceback."""
+
+
+def describe_os_error(exc: OSError, doing: str = "cannot use") -> str:
+    """``cannot write out.csv: Is a directory``: what failed, on which file, and why."""
+    reason = exc.strerror or str(exc)
+    where = f" {exc.filename}" if exc.filename is not None else ""
+    return f"{doing}{where}: {reason}"

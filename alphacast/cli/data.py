@@ -1,14 +1,23 @@
-"""``alphacast datasets upload|download`` and ``alphacast search``."""
+"""``alphacast datasets upload|download`` and ``alphacast search``.
+
+Local file mistakes (a missing upload file, ``-o`` naming a folder, a folder that
+does not exist, a path that cannot be written) are found before any request is sent
+and reported in one line; nothing is created.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from alphacast.cli._output import print_json
+from alphacast._argparse import mask_user_words
+from alphacast.cli._output import CommandError, describe_os_error, print_json
 from alphacast.client import Alphacast
 
 
@@ -18,20 +27,40 @@ def _progress(args: argparse.Namespace) -> bool:
     return sys.stderr.isatty()
 
 
+@contextlib.contextmanager
+def _source(name: str) -> Iterator[IO[bytes]]:
+    """The file to upload, opened before anything is sent (``-`` is stdin)."""
+    if name == "-":
+        yield sys.stdin.buffer
+        return
+    try:
+        handle = open(name, "rb")  # noqa: SIM115 - closed below, after the upload
+    except OSError as exc:
+        raise CommandError(describe_os_error(exc, "cannot read")) from None
+    with handle:
+        yield handle
+
+
 def cmd_upload(args: argparse.Namespace) -> int:
-    source: Any = sys.stdin.buffer if args.file == "-" else Path(args.file)
-    with Alphacast(profile=args.profile) as client:
-        result = client.datasets.dataset(args.dataset_id).upload_data_from_csv(
-            source,
-            deleteMissingFromDB=args.delete_missing,
-            onConflictUpdateDB=args.update_on_conflict,
-            dateColumnName=args.date_column,
-            dateFormat=args.date_format,
-            entitiesColumnNames=args.entity or None,
-            stringColumnNames=args.string_column or None,
-            acceptNewColumns=args.accept_new_columns or None,
-            progress=_progress(args),
-        )
+    with _source(args.file) as source, Alphacast(profile=args.profile) as client:
+        try:
+            result = client.datasets.dataset(args.dataset_id).upload_data_from_csv(
+                source,
+                deleteMissingFromDB=args.delete_missing,
+                onConflictUpdateDB=args.update_on_conflict,
+                dateColumnName=args.date_column,
+                dateFormat=args.date_format,
+                entitiesColumnNames=args.entity or None,
+                stringColumnNames=args.string_column or None,
+                acceptNewColumns=args.accept_new_columns or None,
+                progress=_progress(args),
+            )
+        except ValueError as exc:  # the SDK's check of what it was given (an empty file)
+            raise CommandError(f"cannot upload {args.file}: {exc}") from None
+        except OSError as exc:
+            if exc.filename is None:  # not a file: a transport failure
+                raise
+            raise CommandError(describe_os_error(exc, "cannot read")) from None
     process = json.loads(result)
     if args.json:
         print_json(process)
@@ -43,26 +72,49 @@ def cmd_upload(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_writable(name: str) -> None:
+    """Refuse an output path that cannot be written, before the download starts."""
+    target = Path(name)
+    folder = target.parent
+    if target.is_dir():
+        raise CommandError(f"cannot write {name}: it is a folder; name a file in it")
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise CommandError(f"cannot write {name}: {folder} {what}")
+    if not os.access(folder, os.W_OK | os.X_OK) or (
+        target.exists() and not os.access(target, os.W_OK)
+    ):
+        raise CommandError(f"cannot write {name}: permission denied")
+
+
 def cmd_download(args: argparse.Namespace) -> int:
     entities: dict[str, list[str]] = {}
-    for item in args.filter:
-        column, sep, value = item.partition("=")
-        if not sep:
-            raise SystemExit(f"alphacast: error: --filter takes COLUMN=VALUE, not {item!r}")
+    for column, value in args.filter:
         entities.setdefault(column, []).append(value)
     destination: Any = args.output or sys.stdout.buffer
-    with Alphacast(profile=args.profile) as client:
-        client.datasets.dataset(args.dataset_id).download_data(
-            format=args.format,
-            startDate=args.start,
-            endDate=args.end,
-            filterVariables=args.select.split(",") if args.select else None,
-            filterEntities=entities or None,
-            path=destination,
-            progress=_progress(args),
-        )
     if args.output:
-        print(f"wrote {args.output}", file=sys.stderr)
+        _check_writable(args.output)
+    with Alphacast(profile=args.profile) as client:
+        try:
+            client.datasets.dataset(args.dataset_id).download_data(
+                format=args.format,
+                startDate=args.start,
+                endDate=args.end,
+                filterVariables=args.select.split(",") if args.select else None,
+                filterEntities=entities or None,
+                path=destination,
+                progress=_progress(args),
+            )
+        except ValueError as exc:  # the SDK's check of the options (no Date column)
+            raise CommandError(str(exc)) from None
+        except OSError as exc:
+            if exc.filename is None or isinstance(exc, BrokenPipeError):
+                raise
+            # Name the file asked for, not the SDK's temporary one beside it.
+            reason = exc.strerror or type(exc).__name__
+            raise CommandError(f"cannot write {args.output}: {reason}") from None
+    if args.output:
+        print(mask_user_words(f"wrote {args.output}"), file=sys.stderr)
     return 0
 
 
@@ -79,7 +131,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result, indent=2)
         return 0
-    print(f"{result.get('totalItems', 0)} datasets match {args.query!r}")
+    print(mask_user_words(f"{result.get('totalItems', 0)} datasets match {args.query!r}"))
     for item in result.get("data", []):
         print(f"  {item.get('id'):>8}  {item.get('name')}")
     return 0

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from alphacast.emulator import store
-from alphacast.emulator.model import DATE, STRING, Column, HttpError, now_iso
+from alphacast.emulator.model import DATE, MAX_ID, STRING, Column, HttpError, now_iso
 from alphacast.emulator.wire import Request, Response, json_response
 
 _PRIVACY = {"private": "Private", "public": "Public"}
@@ -70,8 +70,11 @@ def list_datasets(req: Request) -> Response:
     )
     params: list[Any] = []
     if "repositoryId" in req.query:
+        repository_id = _int(req.query["repositoryId"], "repositoryId")
+        if abs(repository_id) > MAX_ID:  # no repository has it
+            return json_response([])
         sql += "d.repository_id = ? AND (r.account = ? OR r.privacy = 'Public')"
-        params += [_int(req.query["repositoryId"], "repositoryId"), req.account]
+        params += [repository_id, req.account]
     else:
         sql += "r.account = ?"
         params.append(req.account)

@@ -182,6 +182,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         try:
             emulator.start()
+        except ValueError as exc:  # --db names something that cannot hold the data
+            print(f"alphacast emulator: error: {exc}", file=sys.stderr)
+            return 2
         except OSError as exc:
             print(f"alphacast emulator: error: cannot listen: {exc}", file=sys.stderr)
             return 1

@@ -11,7 +11,7 @@ from typing import Any
 
 from alphacast.emulator.faults import Faults
 from alphacast.emulator.ingest import Worker
-from alphacast.emulator.model import HttpError
+from alphacast.emulator.model import MAX_ID, HttpError
 from alphacast.emulator.store import Store
 
 #: How many request records the log keeps (the oldest go first).
@@ -101,7 +101,7 @@ class Core:
 
     def repository(self, account: str, repository_id: int, write: bool = False) -> sqlite3.Row:
         """The repository, or ``HttpError`` 404 (none) / 403 (not this account's)."""
-        row = self.store.repository(repository_id)
+        row = self.store.repository(repository_id) if abs(repository_id) <= MAX_ID else None
         if row is None:
             raise HttpError(404, f"Repository {repository_id} not found.")
         self._check(account, row, write, f"repository {repository_id}")
@@ -109,7 +109,7 @@ class Core:
 
     def dataset(self, account: str, dataset_id: int, write: bool = False) -> sqlite3.Row:
         """The dataset (with its repository's account and privacy), or 404 / 403."""
-        row = self.store.dataset(dataset_id)
+        row = self.store.dataset(dataset_id) if abs(dataset_id) <= MAX_ID else None
         if row is None:
             raise HttpError(404, f"Dataset {dataset_id} not found.")
         self._check(account, row, write, f"dataset {dataset_id}")

@@ -4,6 +4,7 @@ as a unit (use it as a context manager)."""
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import tempfile
 import threading
 from pathlib import Path
@@ -80,7 +81,10 @@ class Emulator:
         db_path = str(self.db) if self.db is not None else str(tmp / "emulator.sqlite3")
         spool = tmp / "spool"
         spool.mkdir()
-        self._core = Core(db_path, str(spool), self._faults, self._accounts, self._log)
+        try:
+            self._core = Core(db_path, str(spool), self._faults, self._accounts, self._log)
+        except sqlite3.Error as exc:
+            raise ValueError(_db_problem(Path(db_path), exc)) from None
         self._core.worker.start()
         for kind, port in (("api", self.port), ("workspace", self.workspace_port)):
             server = EmulatorServer((self.host, port), self._core, kind, context)
@@ -198,3 +202,15 @@ class Emulator:
     def __repr__(self) -> str:
         state = f"api={self.api_url}" if self._servers else "stopped"
         return f"<Emulator {state} accounts={self.accounts}>"
+
+
+def _db_problem(path: Path, exc: sqlite3.Error) -> str:
+    """Why ``path`` cannot hold the emulator's data, in one line."""
+    prefix = f"cannot keep the data in {path}"
+    if path.is_dir():
+        return f"{prefix}: it is a folder; name an SQLite file (created if missing)"
+    if not path.parent.is_dir():
+        return f"{prefix}: the folder {path.parent} does not exist"
+    if isinstance(exc, sqlite3.DatabaseError) and "not a database" in str(exc):
+        return f"{prefix}: it is not an SQLite database"
+    return f"{prefix}: it is not the emulator's database, or cannot be opened ({exc})"

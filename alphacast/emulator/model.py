@@ -11,6 +11,10 @@ from typing import Any
 DATE, STRING, NUMBER = "Date", "String", "Number"
 
 
+#: The largest id SQLite can hold (a signed 64-bit integer); a larger one names nothing.
+MAX_ID = 2**63 - 1
+
+
 class HttpError(Exception):
     """Raised by a route to answer with ``status`` and a JSON ``{"message": ...}``."""
 

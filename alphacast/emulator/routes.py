@@ -14,7 +14,8 @@ Route = tuple[str, re.Pattern[str], Callable[[Request], Response]]
 
 def _table(*routes: tuple[str, str, Callable[[Request], Response]]) -> list[Route]:
     return [
-        (method, re.compile(pattern.replace("{id}", r"(\d+)")), func)
+        # ASCII digits only: \d would take other scripts' digits, which int() reads.
+        (method, re.compile(pattern.replace("{id}", r"([0-9]+)")), func)
         for method, pattern, func in routes
     ]
 

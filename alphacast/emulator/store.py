@@ -46,11 +46,15 @@ CREATE TABLE IF NOT EXISTS series (
 def connect(path: str) -> sqlite3.Connection:
     """A connection in autocommit mode (transactions are explicit) with sane pragmas."""
     conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=120)
-    conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("PRAGMA cache_size=-8000")
-    conn.execute("PRAGMA temp_store=FILE")
+    try:
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA cache_size=-8000")
+        conn.execute("PRAGMA temp_store=FILE")
+    except BaseException:  # not a database: close what was opened
+        conn.close()
+        raise
     return conn
 
 
@@ -160,15 +164,19 @@ class Store:
         self.path = path
         self._conn = connect(path)
         self._lock = threading.RLock()
-        self._conn.executescript(_SCHEMA)
-        self._reader = connect(path)
         self._read_lock = threading.Lock()
-        with self.transaction() as conn:
-            conn.execute(
-                "UPDATE processes SET status = 'Failed', status_description = ?, processed_at = ? "
-                "WHERE status IN ('Requested', 'Processing')",
-                ("The emulator stopped before processing this upload.", now_iso()),
-            )
+        try:
+            self._conn.executescript(_SCHEMA)
+            self._reader = connect(path)
+            with self.transaction() as conn:
+                conn.execute(
+                    "UPDATE processes SET status = 'Failed', status_description = ?, "
+                    "processed_at = ? WHERE status IN ('Requested', 'Processing')",
+                    ("The emulator stopped before processing this upload.", now_iso()),
+                )
+        except BaseException:  # a file that is not the emulator's database
+            self._conn.close()
+            raise
 
     def close(self) -> None:
         with self._lock, self._read_lock:

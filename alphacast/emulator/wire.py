@@ -11,7 +11,7 @@ from email.message import Message
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-from alphacast.emulator.model import HttpError
+from alphacast.emulator.model import MAX_ID, HttpError
 
 if TYPE_CHECKING:
     from alphacast.emulator.core import Core
@@ -105,7 +105,13 @@ class Request:
     params: tuple[str, ...] = ()
 
     def param(self, index: int = 0) -> int:
-        return int(self.params[index])
+        """The ``index``-th id of the path; ``HttpError`` 404 when no row can have it
+        (beyond SQLite's 64-bit integers)."""
+        text = self.params[index].lstrip("0") or "0"
+        # Compared as text: int() refuses over 4300 digits (ValueError, a 500).
+        if len(text) > len(str(MAX_ID)) or int(text) > MAX_ID:
+            raise HttpError(404, "No such id: it is beyond any stored id.")
+        return int(text)
 
     def form(self) -> dict[str, Any]:
         """The body as a form (urlencoded or JSON object)."""
