@@ -14,7 +14,7 @@ It may name commands (``credential_process``) and Vault login settings, so it is
 read with the same permission checks as a secret file.
 
 Both this file and the shared credentials file are read as botocore's
-``configloader.raw_config_parse`` reads ``~/.aws/config`` (see :func:`parse_ini`), and
+``configloader.raw_config_parse`` reads ``~/.aws/config`` (see ``parse_ini``), and
 sections name profiles by botocore's rules (see :func:`profile_of_section`).
 """
 
@@ -74,12 +74,12 @@ def parse_ini(text: str, *, source: str) -> configparser.ConfigParser:
 
     The same grammar (``configparser`` defaults: ``=`` or ``:``, full-line ``#`` and
     ``;`` comments, no inline comments, indented continuation lines, lower-cased
-    setting names, duplicates refused), read with universal newlines (``\n``,
-    ``\r\n`` or a lone ``\r``, as botocore's text-mode ``open`` does), without
-    interpolation. Two deliberate differences: a UTF-8 byte-order mark at the start is
-    ignored, and no section is inherited by others (botocore copies ``[DEFAULT]``
-    into every section). Raises ``configparser.Error``; callers turn it into a
-    message that names the line, never its content.
+    setting names, duplicates refused), read with universal newlines (LF, CRLF or a
+    lone CR, as botocore's text-mode ``open`` does), without interpolation. Two
+    deliberate differences: a UTF-8 byte-order mark at the start is ignored, and no
+    section is inherited by others (botocore copies ``[DEFAULT]`` into every
+    section). Raises ``configparser.Error``; callers turn it into a message that
+    names the line, never its content.
     """
     parser = configparser.ConfigParser(interpolation=None, default_section=_NO_DEFAULTS)
     parser.read_file(io.StringIO(text.removeprefix("\ufeff"), newline=None), source=source)

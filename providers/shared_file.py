@@ -8,7 +8,7 @@ The same shape as AWS's ``~/.aws/credentials``::
     [prod]
     api_key = ak_...
 
-Read as botocore reads ``~/.aws/credentials`` (:func:`alphacast.config.parse_ini`):
+Read as botocore reads ``~/.aws/credentials`` (``alphacast.config.parse_ini``):
 section ``[NAME]`` is profile ``NAME``, exactly as written.
 
 ``ALPHACAST_SHARED_CREDENTIALS_FILE`` moves the file. ``alphacast auth set
