@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, overload
 
 from alphacast.resources._args import column_names, sent_flag, tested_flag, values_of
-from alphacast.resources._base import Resource
+from alphacast.resources._base import Resource, transport_for_key
 from alphacast.resources._download import Destination, download
 from alphacast.resources._upload import CsvSource, UploadBody
 from alphacast.transport import Transport
@@ -347,7 +347,7 @@ class Datasets(Resource):
         return Dataset(self._transport, dataset_id)
 
     def _dataset_with_key(self, dataset_id: int, api_key: str | None = None) -> _Dataset:
-        dataset = Dataset(self._transport, dataset_id)
+        transport = self._transport
         if api_key is not None and api_key != self.api_key:
-            dataset.api_key = api_key
-        return dataset
+            transport = transport_for_key(transport, api_key, "datasets.Dataset(id, api_key)")
+        return Dataset(transport, dataset_id)
