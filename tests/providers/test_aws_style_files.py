@@ -236,3 +236,18 @@ def test_store_keeps_the_file_readable_and_its_comments(isolated_env, name):
         assert b"\n" not in data
     elif name == "crlf":
         assert data.count(b"\r\n") == data.count(b"\n")
+
+
+def test_the_differences_from_botocore_are_documented():
+    """Item 11: each deliberate difference is a row of the table on the provider's page."""
+    page = (Path(__file__).parents[2] / "docs" / "providers" / "shared-file.rst").read_text()
+    table = page.split("Where we differ from botocore, on purpose:", 1)[1].split(
+        "\nSecurity properties", 1
+    )[0]
+    assert ".. list-table::" in table
+    rows = table.split("   * - ")[2:]  # the first row is the header
+    cases = [row.splitlines()[0] for row in rows]
+    for case in ["``api_key =`` (empty)", "A ``[DEFAULT]`` section", "A UTF-8 byte-order mark"]:
+        assert any(line.startswith(case) for line in cases), case
+    assert any("without ``api_key``" in line for line in cases)
+    assert all(row.count("\n     - ") == 2 for row in rows)  # botocore's way, then ours
