@@ -29,6 +29,7 @@ from alphacast.errors import (
 if TYPE_CHECKING:
     from alphacast.client import Alphacast
     from alphacast.hookspecs import hookimpl
+    from alphacast.retry import RetryPolicy
 
 __all__ = [
     "APIError",
@@ -46,13 +47,18 @@ __all__ = [
     "PermissionDeniedError",
     "PluginError",
     "RateLimitError",
+    "RetryPolicy",
     "ServerError",
     "WritableCredentialProvider",
     "__version__",
     "hookimpl",
 ]
 
-_LAZY = {"Alphacast": "alphacast.client", "hookimpl": "alphacast.hookspecs"}
+_LAZY = {
+    "Alphacast": "alphacast.client",
+    "RetryPolicy": "alphacast.retry",
+    "hookimpl": "alphacast.hookspecs",
+}
 
 
 def __getattr__(name: str) -> Any:

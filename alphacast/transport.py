@@ -14,18 +14,21 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+import os
 import ssl
 import time
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
 import requests.auth
 import urllib3.exceptions
+from urllib3.util import parse_url
 
 from alphacast import _version
-from alphacast.auth import Host, KeyAuth
+from alphacast.auth import API_KEY_PARAM, Host, KeyAuth
 from alphacast.chain import ResolvedCredential
 from alphacast.credentials import Credential
 from alphacast.errors import (
@@ -37,7 +40,7 @@ from alphacast.errors import (
 from alphacast.redact import install_log_filters, redact_text
 from alphacast.retry import RetryPolicy
 
-__all__ = ["DEFAULT_TIMEOUT", "Transport", "check_url"]
+__all__ = ["DEFAULT_TIMEOUT", "Transport", "check_url", "connect_origin", "is_loopback"]
 
 log = logging.getLogger("alphacast.transport")
 
@@ -50,13 +53,51 @@ Params = Sequence[tuple[str, str]]
 BodyFactory = Callable[[], tuple[str, Any]]
 
 
-def _is_loopback(hostname: str) -> bool:
-    if hostname == "localhost" or hostname.endswith(".localhost"):
+def is_loopback(hostname: str) -> bool:
+    """True for an address in 127.0.0.0/8, ``::1``, or the name ``localhost``.
+
+    Other names (``api.localhost`` included) are not loopback: DNS may resolve
+    them anywhere.
+    """
+    host = hostname.strip("[]").lower()
+    if host == "localhost":
         return True
     try:
-        return ipaddress.ip_address(hostname).is_loopback
+        return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+Origin = tuple[str, str, int]
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def connect_origin(url: str) -> Origin:
+    """The (scheme, host, port) a request for ``url`` actually connects to.
+
+    ``url`` is normalised as requests prepares it, then read by urllib3's parser,
+    the one that opens the connection. The standard library's parser must read
+    the prepared URL the same way; where the two disagree (backslashes, userinfo,
+    odd ports) the URL is refused rather than guessed at. Raises ``ValueError``.
+    """
+    prepared = requests.PreparedRequest()
+    try:
+        prepared.prepare_url(url, None)
+        parsed = parse_url(prepared.url or "")
+        split = urlsplit(prepared.url or "")
+        split_port = split.port
+    except (requests.RequestException, urllib3.exceptions.LocationParseError) as exc:
+        raise ValueError(f"malformed URL: {redact_text(str(exc))}") from None
+    scheme = (parsed.scheme or "").lower()
+    if scheme not in _DEFAULT_PORTS or not parsed.host:
+        raise ValueError("not an http(s) URL")
+    if parsed.auth or split.username is not None or "\\" in url:
+        raise ValueError("a URL with user information or a backslash is ambiguous")
+    host = parsed.host.strip("[]").lower()
+    if (split.hostname or "") != host or split_port != parsed.port:
+        raise ValueError("the URL reads differently to different parsers")
+    return scheme, host, parsed.port or _DEFAULT_PORTS[scheme]
 
 
 def check_url(url: str, what: str) -> str:
@@ -64,21 +105,17 @@ def check_url(url: str, what: str) -> str:
 
     Plain ``http://`` is refused except to loopback (the emulator).
     """
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InsecureTransportError(f"{what} {url!r} is not an http(s) URL")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    try:
+        scheme, host, _ = connect_origin(url)
+    except ValueError as exc:
+        raise InsecureTransportError(f"{what} {redact_text(url)!r} is refused: {exc}") from None
+    if scheme == "http" and not is_loopback(host):
         raise InsecureTransportError(
-            f"refusing to send an API key over plain http to {parts.hostname} ({what}): "
+            f"refusing to send an API key over plain http to {host} ({what}): "
             "anyone on the network path could read it. Use https://, or http:// only "
             "for a loopback address such as the local emulator."
         )
     return url.rstrip("/")
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    return parts.scheme, parts.hostname or "", parts.port
 
 
 class _AsBuilt(requests.auth.AuthBase):
@@ -131,6 +168,43 @@ _CA_HINT = (
 )
 
 
+class _Session(requests.Session):
+    """A session that leaves every redirect to :class:`Transport`.
+
+    With ``allow_redirects=False`` requests still prepares the next hop (rebuilding
+    auth and proxies, reading ``~/.netrc``) and raises a bare ``ValueError`` on a
+    malformed Location; the transport decides alone what a redirect may carry.
+    """
+
+    def get_redirect_target(self, resp: requests.Response) -> None:
+        return None
+
+
+def _new_session() -> requests.Session:
+    session = _Session()
+    session.headers["User-Agent"] = USER_AGENT
+    return session
+
+
+_live_transports: weakref.WeakSet[Transport] = weakref.WeakSet()
+
+
+def _reset_after_fork() -> None:
+    """In a forked child, give every transport a session of its own.
+
+    The parent's pooled sockets are shared with the child after ``fork()``: two
+    processes reading one socket get each other's answers. The child drops its
+    copies unused (closing them would be harmless, but nothing is sent on them) and
+    opens its own connections on first use.
+    """
+    for transport in list(_live_transports):
+        transport.session = _new_session()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX; Windows has no fork()
+    os.register_at_fork(after_in_child=_reset_after_fork)
+
+
 class Transport:
     """Sends requests for one client. Thread-safe; close it with :meth:`close`."""
 
@@ -152,8 +226,8 @@ class Transport:
         self.retry = retry or RetryPolicy()
         self.verify = verify
         self._auth = KeyAuth()
-        self.session = requests.Session()
-        self.session.headers["User-Agent"] = USER_AGENT
+        self.session = _new_session()
+        _live_transports.add(self)
 
     def close(self) -> None:
         self.session.close()
@@ -236,7 +310,9 @@ class Transport:
         body: BodyFactory | None,
         stream: bool,
     ) -> requests.Response:
-        origin: tuple[str, str, int | None] | None = None
+        origin = connect_origin(url)
+        target = origin
+        added = {name.lower() for name, _ in params} | {API_KEY_PARAM.lower()}
         authenticated = True
         for _ in range(MAX_REDIRECTS + 1):
             headers: dict[str, str] = {}
@@ -261,6 +337,8 @@ class Transport:
                 verify=self.verify,
                 allow_redirects=False,
                 stream=stream,
+                # requests documents None as "drop this environment proxy"; the stubs do not.
+                proxies=_proxies_for(target, carries_key=authenticated),  # type: ignore[arg-type]
             )
             if debug:
                 log.debug(
@@ -274,13 +352,24 @@ class Transport:
             if not response.is_redirect or not location:
                 return response
             response.close()
-            if origin is None:
-                origin = _origin(url)
-            url = urljoin(url, location)
-            # The key goes only to the origin it was configured for, and only over
-            # a connection check_url would accept.
-            authenticated = authenticated and _origin(url) == origin
-            params = [] if not authenticated else params
+            # Our own parameters (the key among them) are sent again by us where they
+            # may go, never copied from what the server wrote into the Location.
+            try:
+                url = _without_params(urljoin(url, location), added, credential.api_key)
+                target = connect_origin(url)
+            except ValueError as exc:
+                raise ConnectionFailedError(
+                    f"refused a redirect from {self._shown(url)} to a malformed Location: {exc}"
+                ) from None
+            # The key goes only to the origin it was configured for (same scheme,
+            # host and port, as the connecting parser reads them).
+            authenticated = authenticated and target == origin
+            if not authenticated:
+                params = []
+                if _carries(url, credential.api_key):
+                    raise ConnectionFailedError(
+                        f"refused a redirect to {target[1]}: its Location carries the API key"
+                    )
             if response.status_code in (301, 302, 303) and method != "HEAD":
                 method, data, json_body, body = "GET", None, None, None
         raise ConnectionFailedError(f"too many redirects from {self._shown(url)}")
@@ -332,3 +421,33 @@ class Transport:
 
 def _text(value: object) -> str:
     return str(value)
+
+
+#: Request-level proxies that override every proxy from the environment.
+_NO_PROXIES: dict[str, str | None] = {"http": None, "https": None, "all": None}
+
+
+def _proxies_for(target: Origin, *, carries_key: bool) -> dict[str, str | None] | None:
+    """No proxy for loopback (it never leaves the machine) nor for a key over plain
+    http (a proxy would read it); otherwise whatever the environment says."""
+    scheme, host, _ = target
+    if is_loopback(host) or (carries_key and scheme == "http"):
+        return _NO_PROXIES
+    return None
+
+
+def _without_params(url: str, names: set[str], key: str) -> str:
+    """``url`` without query parameters named in ``names`` (case-insensitively) or
+    holding ``key``."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    kept = [(k, v) for k, v in pairs if k.lower() not in names and key not in v]
+    if len(kept) == len(pairs):
+        return url
+    return urlunsplit(parts._replace(query=urlencode(kept)))
+
+
+def _carries(url: str, key: str) -> bool:
+    return key in url or key in unquote(url)
