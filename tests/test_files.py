@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 
@@ -187,3 +188,145 @@ def test_sigkill_mid_write_leaves_old_or_new_content(tmp_path):
     # A killed writer may leave its temporary file behind, never a broken target.
     for leftover in tmp_path.glob(".credentials.*.tmp"):
         assert stat.S_IMODE(leftover.stat().st_mode) == 0o600
+
+
+# -- FIFOs and other non-regular files: refused at once, never a hang ---------------------
+
+KEY = "ak_fifo_test_0123456789abcdef"
+
+
+def _plant(path, kind):
+    """Put a ``kind`` (fifo, directory, socket) at ``path``; return what keeps it alive."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if kind == "fifo":
+        os.mkfifo(path, 0o600)
+        return None
+    if kind == "directory":
+        path.mkdir(mode=0o700)
+        return None
+    import socket
+
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(path))
+    server.listen()
+    return server
+
+
+def _fails_fast(action, shown, kind_text):
+    started = time.monotonic()
+    with pytest.raises(CredentialError) as caught:
+        action()
+    assert time.monotonic() - started < 5
+    message = str(caught.value)
+    assert shown in message and kind_text in message and "not a regular file" in message
+    assert "Fix:" in message and KEY not in message
+    return caught.value
+
+
+KINDS = {"fifo": "named pipe (FIFO)", "directory": "a directory", "socket": "a socket"}
+
+
+@pytest.mark.timeout(15)
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_config_that_is_not_a_regular_file_fails_the_client_fast(isolated_env, kind):
+    from alphacast import Alphacast
+
+    keep = _plant(isolated_env / ".alphacast" / "config", kind)
+    try:
+        error = _fails_fast(lambda: Alphacast(KEY), "~/.alphacast/config", KINDS[kind])
+        assert error.provider == "config"
+    finally:
+        if keep is not None:
+            keep.close()
+
+
+def _encrypted_file_with_passphrase_fifo(home, monkeypatch):
+    from alphacast.providers.encrypted_file import Entry, encrypt
+
+    path = home / ".alphacast" / "credentials.enc"
+    path.parent.mkdir(mode=0o700)
+    path.write_bytes(encrypt({"default": Entry(KEY)}, "pass phrase", log2_n=4))
+    path.chmod(0o600)
+    fifo = home / "passphrase"
+    os.mkfifo(fifo, 0o600)
+    monkeypatch.setenv("ALPHACAST_PASSPHRASE_FILE", str(fifo))
+    return "~/passphrase"
+
+
+@pytest.mark.timeout(15)
+@pytest.mark.parametrize(
+    ("location", "provider"),
+    [
+        (".env", "dotenv"),
+        ("~/.alphacast/credentials", "shared-file"),
+        ("~/.alphacast/credentials.enc", "encrypted-file"),
+        ("passphrase file", "encrypted-file"),
+        ("ALPHACAST_API_KEY_FILE", "env"),
+        ("ALPHACAST_CONFIG_FILE", "config"),
+    ],
+)
+def test_a_fifo_at_every_secret_or_config_file_fails_fast(isolated_env, monkeypatch, location, provider):
+    from alphacast import Alphacast
+    from alphacast.plugins import registry
+
+    home = isolated_env
+    monkeypatch.setenv("ALPHACAST_PASSPHRASE", "pass phrase")
+    if location == ".env":
+        os.mkfifo(Path.cwd() / ".env", 0o600)
+        shown = str(Path.cwd() / ".env")
+    elif location == "passphrase file":
+        shown = _encrypted_file_with_passphrase_fifo(home, monkeypatch)
+    elif location.startswith("ALPHACAST_"):
+        fifo = home / "named"
+        os.mkfifo(fifo, 0o600)
+        monkeypatch.setenv(location, str(fifo))
+        shown = "~/named"
+    else:
+        path = home / location.removeprefix("~/")
+        _plant(path, "fifo")
+        shown = location
+    # The chain as the client runs it (Alphacast() with no key), then the provider alone.
+    error = _fails_fast(lambda: Alphacast(), shown, "named pipe")
+    assert error.provider == provider
+    if provider != "config":
+        found = registry().providers[provider]
+        _fails_fast(lambda: found.resolve("default"), shown, "named pipe")
+        if hasattr(found, "store") and location != "passphrase file":
+            _fails_fast(lambda: found.store("default", KEY), shown, "named pipe")
+
+
+# -- the lock file ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("target_exists", [False, True])
+def test_a_symlink_planted_at_the_lock_file_is_never_followed(isolated_env, tmp_path, target_exists):
+    from alphacast.providers.shared_file import SharedFileProvider
+
+    directory = isolated_env / ".alphacast"
+    directory.mkdir(mode=0o700)
+    victim = tmp_path / "victim"
+    if target_exists:
+        victim.write_bytes(b"precious\n")
+        victim.chmod(0o644)
+    (directory / "credentials.lock").symlink_to(victim)
+    with pytest.raises(CredentialError, match="credentials.lock is a symbolic link") as caught:
+        SharedFileProvider().store("default", KEY)
+    assert "delete ~/.alphacast/credentials.lock" in str(caught.value)
+    assert KEY not in str(caught.value)
+    if target_exists:
+        assert victim.read_bytes() == b"precious\n"
+        assert stat.S_IMODE(victim.stat().st_mode) == 0o644
+    else:
+        assert not victim.exists(), "the lock followed the symlink and created its target"
+    assert not (directory / "credentials").exists()
+
+
+def test_the_lock_file_is_private_and_stays_out_of_the_way(isolated_env):
+    from alphacast._files import locked
+
+    path = isolated_env / ".alphacast" / "credentials"
+    with locked(path, provider="test"):
+        lock = path.with_name("credentials.lock")
+        assert stat.S_IMODE(lock.stat().st_mode) & 0o077 == 0
+    update_secret_file(path, lambda current: b"[default]\n", provider="test")
+    assert read_secret_file(path, provider="test") == b"[default]\n"
