@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import datetime
 import email.utils
+import math
 import random
+import ssl
 import time
 from dataclasses import dataclass, field
 
-__all__ = ["RetryPolicy"]
+__all__ = ["RetryPolicy", "certificate_rejected"]
 
 
 @dataclass(frozen=True)
@@ -39,10 +41,39 @@ class RetryPolicy:
         """A policy that never retries."""
         return cls(max_attempts=1)
 
+    def next_wait(
+        self,
+        method: str,
+        attempt: int,
+        *,
+        status: int | None = None,
+        error: BaseException | None = None,
+        retry_after: str | None = None,
+        time_left: float = math.inf,
+    ) -> float | None:
+        """The one retry decision: seconds to wait before trying again after failed
+        attempt number ``attempt`` (1-based), or ``None`` when the request is over.
+
+        The failure is an HTTP ``status`` (with its ``Retry-After``) or the
+        ``error`` the transport raised. A wait that would pass ``time_left`` ends
+        the request at once rather than being waited for.
+        """
+        if attempt >= self.max_attempts:
+            return None
+        if error is not None:
+            if certificate_rejected(error):
+                return None
+            if not (self.is_idempotent(method) or _never_sent(error)):
+                return None
+        elif status is None or not self._retries_status(method, status):
+            return None
+        delay = self.backoff(attempt, retry_after)
+        return delay if delay <= time_left else None
+
     def is_idempotent(self, method: str) -> bool:
         return method.upper() in self.idempotent_methods
 
-    def should_retry_status(self, method: str, status: int) -> bool:
+    def _retries_status(self, method: str, status: int) -> bool:
         if status not in self.retry_statuses:
             return False
         # A 429 means the server refused before acting: safe for any method.
@@ -55,6 +86,39 @@ class RetryPolicy:
             return min(parsed, self.backoff_max * 4)
         ceiling = min(self.backoff_max, self.backoff_base * (2 ** (attempt - 1)))
         return random.uniform(0, ceiling)  # full jitter
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    """``error`` and what it wraps: requests wraps urllib3's MaxRetryError, whose
+    ``.reason`` wraps the socket or ssl error."""
+    seen: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and all(current is not e for e in seen):
+        seen.append(current)
+        reason = getattr(current, "reason", None)
+        first = current.args[0] if current.args else None
+        current = next(
+            (e for e in (reason, first) if isinstance(e, BaseException)),
+            current.__cause__ or current.__context__,
+        )
+    return seen
+
+
+def certificate_rejected(error: BaseException) -> bool:
+    """True when the server's certificate failed verification (not for other TLS
+    failures, such as a connection dropped during the handshake): never retried."""
+    return any(isinstance(e, ssl.SSLCertVerificationError) for e in _causes(error))
+
+
+def _never_sent(error: BaseException) -> bool:
+    """True when the request cannot have reached the server."""
+    # Imported here: `from alphacast import RetryPolicy` stays light.
+    import requests
+    import urllib3.exceptions
+
+    if isinstance(error, requests.exceptions.ConnectTimeout):
+        return True
+    return any(isinstance(e, urllib3.exceptions.NewConnectionError) for e in _causes(error))
 
 
 def _parse_retry_after(value: str | None) -> float | None:

@@ -15,7 +15,6 @@ import ipaddress
 import json
 import logging
 import os
-import ssl
 import time
 import weakref
 from collections.abc import Callable, Mapping, Sequence
@@ -38,7 +37,7 @@ from alphacast.errors import (
     error_class_for,
 )
 from alphacast.redact import install_log_filters, redact_text
-from alphacast.retry import RetryPolicy
+from alphacast.retry import RetryPolicy, certificate_rejected
 
 __all__ = ["DEFAULT_TIMEOUT", "Transport", "check_url", "connect_origin", "is_loopback"]
 
@@ -133,33 +132,6 @@ class _AsBuilt(requests.auth.AuthBase):
 
 
 _AS_BUILT = _AsBuilt()
-
-
-def _never_sent(exc: requests.RequestException) -> bool:
-    """True when the request cannot have reached the server."""
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return True
-    reason = getattr(exc.args[0], "reason", None) if exc.args else None
-    return isinstance(reason, urllib3.exceptions.NewConnectionError)
-
-
-def _certificate_rejected(exc: requests.RequestException) -> bool:
-    """True when the server's certificate failed verification (not for other TLS
-    failures, such as a connection dropped during the handshake)."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, ssl.SSLCertVerificationError):
-            return True
-        # requests wraps urllib3's MaxRetryError, whose .reason wraps the ssl error.
-        reason = getattr(current, "reason", None)
-        first = current.args[0] if current.args else None
-        current = next(
-            (e for e in (reason, first) if isinstance(e, BaseException)),
-            current.__cause__ or current.__context__,
-        )
-    return False
 
 
 _CA_HINT = (
@@ -266,15 +238,15 @@ class Transport:
                     method, url, host, credential, base_params, data, json_body, body, stream
                 )
             except requests.RequestException as exc:
-                # A rejected certificate is rejected again next time; other failures
-                # are retried when the request is idempotent or cannot have been sent.
-                rejected = _certificate_rejected(exc)
-                retryable = not rejected and (self.retry.is_idempotent(method) or _never_sent(exc))
-                if retryable and self._wait(attempt, deadline, None):
+                wait = self.retry.next_wait(
+                    method, attempt, error=exc, time_left=deadline - time.monotonic()
+                )
+                if wait is not None:
+                    self._sleep(wait, attempt)
                     continue
                 failure = ConnectionFailedError(
                     f"could not complete {method} {self._shown(url)}: {redact_text(str(exc))}"
-                    + (_CA_HINT if rejected else "")
+                    + (_CA_HINT if certificate_rejected(exc) else "")
                 )
             if failure is not None:
                 # Raised outside the except block, so the requests exception (whose
@@ -291,10 +263,16 @@ class Transport:
                     continue
             if status < 400:
                 return response
-            if self.retry.should_retry_status(method, status) and self._wait(
-                attempt, deadline, response.headers.get("Retry-After")
-            ):
+            wait = self.retry.next_wait(
+                method,
+                attempt,
+                status=status,
+                retry_after=response.headers.get("Retry-After"),
+                time_left=deadline - time.monotonic(),
+            )
+            if wait is not None:
                 response.close()
+                self._sleep(wait, attempt)
                 continue
             raise self._error(response, method, url, credential)
 
@@ -374,15 +352,10 @@ class Transport:
                 method, data, json_body, body = "GET", None, None, None
         raise ConnectionFailedError(f"too many redirects from {self._shown(url)}")
 
-    def _wait(self, attempt: int, deadline: float, retry_after: str | None) -> bool:
-        if attempt >= self.retry.max_attempts:
-            return False
-        delay = self.retry.backoff(attempt, retry_after)
-        if time.monotonic() + delay > deadline:
-            return False
+    @staticmethod
+    def _sleep(delay: float, attempt: int) -> None:
         log.debug("retrying in %.2f s (attempt %d failed)", delay, attempt)
         time.sleep(delay)
-        return True
 
     def _shown(self, url: str) -> str:
         parts = urlsplit(url)
