@@ -139,6 +139,7 @@ def _collect(
     pm: pluggy.PluginManager, plugin_name: str, disabled: set[str]
 ) -> list[CredentialProvider]:
     plugin = pm.get_plugin(plugin_name)
+    _check_hooks(pm, plugin)
     impls = [
         impl
         for impl in pm.hook.alphacast_credential_providers.get_hookimpls()
@@ -146,6 +147,8 @@ def _collect(
     ]
     providers: list[CredentialProvider] = []
     for impl in impls:
+        # Called one implementation at a time, not through pm.hook: an exception or a
+        # bad return marks this plugin broken without hiding the others' providers.
         returned = impl.function()
         if returned is not None and not isinstance(returned, Iterable):
             raise TypeError(
@@ -163,6 +166,30 @@ def _collect(
             if item.name not in disabled:
                 providers.append(item)
     return providers
+
+
+#: pluggy options that mean nothing here: hooks are called one plugin at a time and
+#: the chain's order is the documented provider order, not pluggy's call order.
+_UNHONOURED_OPTIONS = ("tryfirst", "trylast", "hookwrapper", "wrapper")
+
+
+def _check_hooks(pm: pluggy.PluginManager, plugin: object) -> None:
+    """Refuse what would be silently ignored: a hook name that is not an alphacast
+    hook (a typo), and hookimpl options this SDK does not honour."""
+    for caller in pm.get_hookcallers(plugin) or ():
+        for impl in caller.get_hookimpls():
+            if impl.plugin is not plugin:
+                continue
+            if not caller.has_spec() and not impl.optionalhook:
+                hooks = ", ".join(n for n in hookspecs.__all__ if n.startswith("alphacast_"))
+                raise TypeError(f"{caller.name} is not an alphacast hook (the hooks: {hooks})")
+            used = [option for option in _UNHONOURED_OPTIONS if getattr(impl, option, False)]
+            if used:
+                raise TypeError(
+                    f"hookimpl option {used[0]}=True is not honoured: each plugin's hook is "
+                    "called on its own, and providers are ordered by priority and "
+                    "credential_chain (see the plugin guide)"
+                )
 
 
 def _describe(exc: BaseException) -> str:

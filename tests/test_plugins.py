@@ -75,6 +75,13 @@ def test_a_distribution_plugin_is_discovered_with_its_name_and_version(site: Pat
         ("import alphacast\n@alphacast.hookimpl\ndef alphacast_credential_providers():\n    return [42]", "not a CredentialProvider"),
         ("import alphacast\n@alphacast.hookimpl\ndef alphacast_credential_providers():\n    raise RuntimeError('x')", "RuntimeError"),
         ("import alphacast\n@alphacast.hookimpl\ndef alphacast_credential_providers(wrong):\n    return []", "PluginValidationError"),
+        # options pluggy would honour through pm.hook, which the SDK does not call: refused, not ignored
+        ("import alphacast\n@alphacast.hookimpl(tryfirst=True)\ndef alphacast_credential_providers():\n    return []", "tryfirst=True is not honoured"),
+        ("import alphacast\n@alphacast.hookimpl(trylast=True)\ndef alphacast_credential_providers():\n    return []", "trylast=True is not honoured"),
+        ("import alphacast\n@alphacast.hookimpl(wrapper=True)\ndef alphacast_credential_providers():\n    return (yield)", "wrapper=True is not honoured"),
+        ("import alphacast\n@alphacast.hookimpl(hookwrapper=True)\ndef alphacast_credential_providers():\n    yield", "hookwrapper=True is not honoured"),
+        # a misspelt hook would contribute nothing without a word
+        ("import alphacast\n@alphacast.hookimpl\ndef alphacast_credential_provider():\n    return []", "alphacast_credential_provider is not an alphacast hook"),
     ],
 )
 def test_a_broken_plugin_is_reported_and_does_not_break_the_sdk(site: Path, source: str, expected: str):
