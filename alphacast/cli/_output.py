@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any
 
@@ -32,5 +33,8 @@ class CommandError(Exception):
 def describe_os_error(exc: OSError, doing: str = "cannot use") -> str:
     """``cannot write out.csv: Is a directory``: what failed, on which file, and why."""
     reason = exc.strerror or str(exc)
+    if isinstance(exc, FileExistsError) and os.path.isfile(exc.filename):
+        # mkdir of a folder on the way, where a regular file stands.
+        reason = "it is a file, where a folder is needed"
     where = f" {exc.filename}" if exc.filename is not None else ""
     return f"{doing}{where}: {reason}"
