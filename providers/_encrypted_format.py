@@ -16,9 +16,14 @@ The whole header is the AEAD's associated data, so changing any byte of the
 file (header, ciphertext or tag) fails authentication: it is reported as
 "wrong passphrase or tampered with", never decrypted into another key. Both
 versions are read; :func:`encrypt` writes v2. KDF parameters come from the
-header, within limits (at most 256 MiB of memory); the key derived for a
-passphrase, salt and parameters is cached for the process, so the (deliberately
-slow) KDF runs once. ``cryptography`` is imported on first use.
+header, and are checked before the KDF runs, since a tampered header could ask
+for any: scrypt's own rule (n < 2**(16 r)), at most 256 MiB of memory
+(128 r n bytes) and at most 2**21 units of work (n r p: eight times the default,
+the most ``ALPHACAST_ENCRYPTED_KDF_N`` may ask for, about a second or two).
+Parameters beyond these are reported as tampering, naming the file, not run.
+The key derived for a passphrase, salt and parameters is cached for the
+process, so the (deliberately slow) KDF runs once. ``cryptography`` is imported
+on first use.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ CIPHER_CHACHA20_POLY1305 = 2
 DEFAULT_LOG2_N, DEFAULT_R, DEFAULT_P = 15, 8, 1
 SALT_SIZE, NONCE_SIZE, TAG_SIZE, PAD_TO = 16, 12, 16, 256
 MAX_KDF_MEMORY = 256 * 1024 * 1024
+MAX_KDF_WORK = 1 << 21  # n * r * p
 
 _V1 = struct.Struct(">8sBBBII16s12s")
 _V2 = struct.Struct(">8sBBBII16sB12s")
@@ -129,19 +135,24 @@ def parse_header(data: bytes, shown: str, profile: str | None = None) -> tuple[H
         )
     if not sane_kdf(log2_n, r, p):
         raise error(
-            f"{shown} asks for unreasonable scrypt parameters (n=2**{log2_n}, r={r}, p={p}); "
-            f"it was damaged or tampered with; {_FIX_DAMAGED}",
+            f"{shown} asks for unreasonable scrypt parameters (n=2**{log2_n}, r={r}, p={p}; "
+            f"the limits are {MAX_KDF_MEMORY >> 20} MiB of memory and n*r*p <= "
+            f"2**{MAX_KDF_WORK.bit_length() - 1}): it was damaged or tampered with, so the "
+            f"key derivation was not run; {_FIX_DAMAGED}",
             profile,
         )
     return header, layout.size
 
 
 def sane_kdf(log2_n: int, r: int, p: int) -> bool:
+    """Whether scrypt(n=2**log2_n, r, p) is valid and within the memory and work limits."""
+    if not (1 <= log2_n <= 30 and 1 <= r <= 32 and 1 <= p <= 16):
+        return False
+    n = 1 << log2_n
     return (
-        1 <= log2_n <= 24
-        and 1 <= r <= 32
-        and 1 <= p <= 16
-        and (128 * r * (1 << log2_n) <= MAX_KDF_MEMORY)
+        log2_n < 16 * r  # scrypt requires n < 2**(128 r / 8)
+        and 128 * r * n <= MAX_KDF_MEMORY
+        and n * r * p <= MAX_KDF_WORK
     )
 
 
@@ -150,8 +161,25 @@ _key_cache: dict[tuple[bytes, bytes, int, int, int], bytes] = {}
 _PEPPER = os.urandom(32)
 
 
-def derive_key(passphrase: str, header: Header) -> bytes:
-    """scrypt(passphrase), computed once per process for a passphrase, salt and parameters."""
+def derive_key(
+    passphrase: str,
+    header: Header,
+    *,
+    shown: str = "the encrypted credentials file",
+    profile: str | None = None,
+) -> bytes:
+    """scrypt(passphrase), computed once per process for a passphrase, salt and parameters.
+
+    Parameters outside :func:`sane_kdf` (a tampered header), or too little memory
+    to run them, are a CredentialError naming ``shown``; the KDF does not run.
+    """
+    if not sane_kdf(header.log2_n, header.r, header.p):
+        raise error(
+            f"{shown} asks for unreasonable scrypt parameters (n=2**{header.log2_n}, "
+            f"r={header.r}, p={header.p}): it was damaged or tampered with, so the key "
+            f"derivation was not run; {_FIX_DAMAGED}",
+            profile,
+        )
     tag = hashlib.sha256(_PEPPER + passphrase.encode("utf-8")).digest()
     cache_key = (tag, header.salt, header.log2_n, header.r, header.p)
     with _key_lock:
@@ -161,7 +189,16 @@ def derive_key(passphrase: str, header: Header) -> bytes:
         from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
         kdf = Scrypt(salt=header.salt, length=32, n=1 << header.log2_n, r=header.r, p=header.p)
-        key = kdf.derive(passphrase.encode("utf-8"))
+        try:
+            key = kdf.derive(passphrase.encode("utf-8"))
+        except MemoryError:
+            memory = (128 * header.r << header.log2_n) >> 20
+            raise error(
+                f"not enough memory to derive the key of {shown} (scrypt n=2**"
+                f"{header.log2_n}, r={header.r}, p={header.p} needs about {memory} MiB); "
+                "free some memory and retry",
+                profile,
+            ) from None
         _key_cache[cache_key] = key
         return key
 
@@ -179,7 +216,7 @@ def decrypt(
     from cryptography.exceptions import InvalidTag
 
     header, size = parse_header(data, shown, profile)
-    aead = _aead(header, derive_key(passphrase, header))
+    aead = _aead(header, derive_key(passphrase, header, shown=shown, profile=profile))
     try:
         plain = aead.decrypt(header.nonce, data[size:], data[:size])
     except InvalidTag:

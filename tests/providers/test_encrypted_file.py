@@ -125,9 +125,9 @@ def test_kdf_runs_once_per_process(provider, enc_file, monkeypatch):
     real = _encrypted_format.derive_key
     _encrypted_format._key_cache.clear()
 
-    def counting(passphrase, header):
+    def counting(passphrase, header, **where):
         before = len(_encrypted_format._key_cache)
-        key = real(passphrase, header)
+        key = real(passphrase, header, **where)
         calls.append(len(_encrypted_format._key_cache) - before)
         return key
 
@@ -297,3 +297,65 @@ def test_random_profiles_round_trip(provider, enc_file, profiles):
 @given(key=st.text(max_size=40))
 def test_random_keys_to_store_only_raise_alphacast_errors(provider, enc_file, key):
     assert_stored_or_refused(provider, key)
+
+
+def _with_kdf(data: bytes, log2_n: int, r: int, p: int) -> bytes:
+    """``data`` (a v2 file) with its header's scrypt parameters replaced."""
+    import struct
+
+    return data[:10] + struct.pack(">BII", log2_n, r, p) + data[19:]
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize(
+    ("log2_n", "r", "p"),
+    [
+        (21, 1, 1),  # 256 MiB by 128*r*n, but n >= 2**(16 r): OpenSSL's MemoryError
+        (21, 1, 16),
+        (24, 32, 16),  # 16 GiB
+        (30, 32, 16),
+        (15, 32, 16),  # 128 MiB, but 128 times the default work (several seconds)
+        (15, 8, 16),  # 16 times the default work
+        (18, 8, 2),  # 256 MiB and twice the most a writer may ask for
+        (0, 8, 1),
+        (8, 0, 1),
+        (8, 8, 0),
+    ],
+)
+def test_tampered_kdf_parameters_are_refused_before_the_kdf_runs(
+    provider, enc_file, log2_n, r, p
+):
+    import time
+
+    from alphacast import Alphacast
+
+    provider.store("default", PROD)
+    _write(enc_file, _with_kdf(enc_file.read_bytes(), log2_n, r, p))
+    for resolve in (lambda: provider.resolve("default"), lambda: Alphacast()):
+        started = time.monotonic()
+        with pytest.raises(CredentialError) as caught:
+            resolve()
+        assert time.monotonic() - started < 2, "the KDF ran"
+        error = caught.value
+        assert error.provider == "encrypted-file"
+        message = str(error)
+        assert "~/.alphacast/credentials.enc" in message
+        assert "unreasonable scrypt parameters" in message and "tampered with" in message
+        assert f"n=2**{log2_n}, r={r}, p={p}" in message
+        assert PROD not in message and "unexpectedly" not in message
+
+
+@pytest.mark.parametrize(("log2_n", "r", "p"), [(21, 1, 1), (15, 32, 16)])
+def test_derive_key_refuses_parameters_beyond_the_limits_itself(log2_n, r, p):
+    header = encrypted_file.Header(2, log2_n, r, p, b"\0" * 16, 1, b"\0" * 12)
+    with pytest.raises(CredentialError, match="unreasonable scrypt parameters"):
+        encrypted_file.derive_key(PASSPHRASE, header, shown="x.enc")
+
+
+def test_the_largest_kdf_a_writer_may_ask_for_is_readable(provider, enc_file, monkeypatch):
+    monkeypatch.setenv("ALPHACAST_ENCRYPTED_KDF_N", str(2**18))
+    provider.store("default", PROD)
+    assert provider.resolve("default").api_key == PROD
+    monkeypatch.setenv("ALPHACAST_ENCRYPTED_KDF_N", str(2**19))
+    with pytest.raises(CredentialError, match="power of two from 2 to 2"):
+        provider.store("default", PROD)
