@@ -16,18 +16,30 @@ must print one JSON object on stdout::
 ``expires_at`` (ISO 8601, optional) makes the process-wide cache run the
 command again shortly before then. A profile without ``credential_process`` is a
 miss. A command that cannot be started, fails, times out or prints something
-else is a :class:`CredentialError` with its stderr (truncated, with the key and
-anything key-shaped masked). Messages name the program only (``argv[0]``),
+else is a :class:`CredentialError` with its stderr (truncated, with anything the
+same run printed on stdout, the key above all, and anything key-shaped masked,
+even when the command then fails). Messages name the program only (``argv[0]``),
 never its arguments, which may carry secrets such as a passphrase or token.
+
+The timeout covers the whole run: the command is started in its own process
+group (session on POSIX) and everything in it is killed at the deadline, also
+when the command itself has exited but left a background process holding its
+output open. At most :data:`OUTPUT_LIMIT` bytes are read from each of stdout and
+stderr; a command printing more is stopped with an error.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import selectors
 import shlex
 import signal
 import subprocess
+import sys
+import threading
+import time
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import NoReturn
@@ -44,6 +56,12 @@ TIMEOUT_SETTING = "credential_process_timeout"
 DEFAULT_TIMEOUT = 30.0
 #: How much of the command's stderr a message shows (its end: where errors are).
 STDERR_LIMIT = 1000
+#: Bytes read at most from each of the command's stdout and stderr.
+OUTPUT_LIMIT = 1 << 20
+#: A hex string this long is taken for a secret (a token or a raw key) in stderr.
+_LONG_HEX = re.compile(r"(?<![0-9A-Za-z])[0-9A-Fa-f]{32,}(?![0-9A-Za-z])")
+_WINDOWS = sys.platform == "win32"
+_CHUNK = 65536
 
 
 def _section(profile: str) -> str:
@@ -78,6 +96,8 @@ class _Run:
     def __init__(self, profile: str, line: str, settings: Mapping[str, str]) -> None:
         self.profile = profile
         self.where = f"{COMMAND_SETTING} in {_section(profile)} of {display_path(config_path())}"
+        #: What the command printed on stdout so far: masked wherever its stderr is shown.
+        self.stdout = b""
         try:
             self.argv = shlex.split(line)
         except ValueError as exc:
@@ -86,9 +106,9 @@ class _Run:
         self.program = self.argv[0]
         self.timeout = self._timeout(settings)
 
-    def fail(self, message: str, stderr: bytes = b"", key: str | None = None) -> NoReturn:
+    def fail(self, message: str, stderr: bytes = b"") -> NoReturn:
         if stderr.strip():
-            message += f"; its stderr ends:\n{_clean(stderr, key)}"
+            message += f"; its stderr ends:\n{_clean(stderr, _printed_secrets(self.stdout))}"
         raise CredentialError(
             redact_text(message), provider=ProcessProvider.name, profile=self.profile
         )
@@ -126,7 +146,6 @@ class _Run:
                 stderr,
             )
         key = answer.get("api_key")
-        shown_key = key if isinstance(key, str) else None
         if key is None:
             fields = ", ".join(sorted(map(str, answer))) or "none"
             self.fail(
@@ -134,7 +153,7 @@ class _Run:
                 f"(fields: {fields})",
                 stderr,
             )
-        expires_at = self._expiry(answer.get("expires_at"), stderr, shown_key)
+        expires_at = self._expiry(answer.get("expires_at"), stderr)
         return Credential(
             key,
             provider=ProcessProvider.name,
@@ -143,7 +162,7 @@ class _Run:
             expires_at=expires_at,
         )
 
-    def _expiry(self, raw: object, stderr: bytes, key: str | None) -> datetime | None:
+    def _expiry(self, raw: object, stderr: bytes) -> datetime | None:
         if raw is None:
             return None
         try:
@@ -155,7 +174,6 @@ class _Run:
                 f"`{self.program}` ({self.where}) printed an expires_at that is not an "
                 "ISO 8601 time such as 2030-01-01T00:00:00Z",
                 stderr,
-                key,
             )
         stated = stated if stated.tzinfo else stated.replace(tzinfo=UTC)
         if stated <= datetime.now(UTC):
@@ -163,19 +181,20 @@ class _Run:
                 f"`{self.program}` ({self.where}) printed a key that expired at "
                 f"{stated.isoformat()}; fix the command so it returns a current key",
                 stderr,
-                key,
             )
         return stated
 
-    def _run(self) -> tuple[bytes, bytes]:
+    def _start(self) -> subprocess.Popen[bytes]:
+        # Its own process group (a session on POSIX), so a timeout kills the command
+        # and anything it started.
         try:
-            # Its own session, so a timeout kills the command and anything it started.
-            process = subprocess.Popen(
+            return subprocess.Popen(
                 self.argv,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                start_new_session=True,
+                start_new_session=not _WINDOWS,
+                creationflags=getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0) if _WINDOWS else 0,
             )
         except FileNotFoundError:
             self.fail(f"command not found: `{self.program}` ({self.where}); check the path")
@@ -183,38 +202,199 @@ class _Run:
             self.fail(f"`{self.program}` ({self.where}) is not executable: chmod +x it")
         except OSError as exc:
             self.fail(f"cannot run `{self.program}` ({self.where}): {exc.strerror}")
+
+    def _run(self) -> tuple[bytes, bytes]:
+        deadline = time.monotonic() + self.timeout
+        process = self._start()
         with process:
-            try:
-                stdout, stderr = process.communicate(timeout=self.timeout)
-            except subprocess.TimeoutExpired:
+            output = _Output(process, deadline)
+            self.stdout = output.stdout
+            if output.overflow is None and output.complete:
+                # Both pipes are closed: the command has exited, or is about to.
+                try:
+                    process.wait(max(0.0, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    pass
+            finished = _finished(process)
+            if output.overflow is not None or not output.complete or not finished:
                 _kill_group(process)
-                stdout, stderr = process.communicate()
-                self.fail(
-                    f"`{self.program}` ({self.where}) did not finish within {self.timeout:g} s "
-                    f"and was killed; fix it or raise {TIMEOUT_SETTING}",
-                    stderr,
-                )
+            problem = self._problem(output, process.returncode if finished else None)
+            if problem:
+                self.fail(problem, output.stderr)
         if process.returncode != 0:
             status = (
                 f"was killed by signal {-process.returncode}"
                 if process.returncode < 0
                 else f"exited with status {process.returncode}"
             )
-            self.fail(f"`{self.program}` ({self.where}) {status}", stderr)
-        return stdout, stderr
+            self.fail(f"`{self.program}` ({self.where}) {status}", output.stderr)
+        return output.stdout, output.stderr
+
+    def _problem(self, output: _Output, exited: int | None) -> str | None:
+        """What went wrong with the run as a whole (too much output, too long), if anything."""
+        named = f"`{self.program}` ({self.where})"
+        if output.overflow is not None:
+            fix = (
+                'it must print one small JSON object like {"api_key": "..."}'
+                if output.overflow == "stdout"
+                else "make it write less there"
+            )
+            return (
+                f"{named} wrote more than {OUTPUT_LIMIT >> 20} MiB to {output.overflow} "
+                f"and was stopped; {fix}"
+            )
+        if exited is None:
+            return (
+                f"{named} did not finish within {self.timeout:g} s and was killed; "
+                f"fix it or raise {TIMEOUT_SETTING}"
+            )
+        if not output.complete:
+            return (
+                f"{named} exited (status {exited}) but left a process running that kept its "
+                f"stdout or stderr open past the {self.timeout:g} s timeout ({TIMEOUT_SETTING}); "
+                "what was left in its process group was killed. Make the command's "
+                "background processes redirect their output (`... >/dev/null 2>&1 &`) "
+                "or finish before it does"
+            )
+        return None
+
+
+class _Output:
+    """What a command prints on stdout and stderr, read until both are closed
+    (:attr:`complete`), the deadline passes, or one exceeds :data:`OUTPUT_LIMIT`
+    (named by :attr:`overflow`).
+
+    POSIX: one loop over both pipes with :mod:`selectors`, as
+    :meth:`subprocess.Popen.communicate` does, but bounded. Windows, where pipes
+    cannot be selected: a reader thread per pipe, as ``communicate`` does there.
+    """
+
+    def __init__(self, process: subprocess.Popen[bytes], deadline: float) -> None:
+        assert process.stdout is not None and process.stderr is not None
+        self._pipes = {process.stdout.fileno(): "stdout", process.stderr.fileno(): "stderr"}
+        self._buffers = {"stdout": bytearray(), "stderr": bytearray()}
+        self._lock = threading.Lock()
+        self.overflow: str | None = None
+        self.complete = False
+        if _WINDOWS:
+            self._read_with_threads(deadline)
+        else:
+            self._read_with_select(deadline)
+        with self._lock:
+            self.stdout = bytes(self._buffers["stdout"])
+            self.stderr = bytes(self._buffers["stderr"])
+
+    def _keep(self, name: str, chunk: bytes) -> bool:
+        """Add ``chunk`` to what ``name`` printed; False once over the limit."""
+        with self._lock:
+            buffer = self._buffers[name]
+            room = OUTPUT_LIMIT - len(buffer)
+            buffer += chunk[:room]
+            if len(chunk) > room:
+                self.overflow = self.overflow or name
+                return False
+            return self.overflow is None
+
+    def _read_with_select(self, deadline: float) -> None:
+        with selectors.DefaultSelector() as selector:
+            for fd, name in self._pipes.items():
+                selector.register(fd, selectors.EVENT_READ, name)
+            while selector.get_map():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return
+                for key, _ in selector.select(remaining):
+                    chunk = os.read(key.fd, _CHUNK)
+                    if not chunk:
+                        selector.unregister(key.fd)
+                    elif not self._keep(key.data, chunk):
+                        return
+        self.complete = True
+
+    def _read_with_threads(self, deadline: float) -> None:
+        done = threading.Event()
+        readers = [
+            threading.Thread(target=self._drain, args=(fd, name, done), daemon=True)
+            for fd, name in self._pipes.items()
+        ]
+        for reader in readers:
+            reader.start()
+        while any(reader.is_alive() for reader in readers) and self.overflow is None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            done.wait(min(remaining, 0.05))
+            done.clear()
+        self.complete = self.overflow is None
+
+    def _drain(self, fd: int, name: str, done: threading.Event) -> None:
+        try:
+            while (chunk := os.read(fd, _CHUNK)) and self._keep(name, chunk):
+                pass
+        except OSError:  # the pipe was closed after the deadline
+            pass
+        finally:
+            done.set()
+
+
+def _finished(process: subprocess.Popen[bytes]) -> bool:
+    """Whether the command has exited, without reaping it where the platform allows:
+    its pid, which names its process group, stays reserved until it is killed."""
+    waitid = getattr(os, "waitid", None)
+    if waitid is None:
+        return process.poll() is not None
+    try:
+        return waitid(os.P_PID, process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:  # already reaped
+        return True
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
+    """Kill the command and every process in its group, then reap the command."""
+    if _WINDOWS:
+        taskkill = os.path.join(
+            os.environ.get("SystemRoot", r"C:\Windows"), "System32", "taskkill.exe"
+        )
+        subprocess.run(
+            [taskkill, "/F", "/T", "/PID", str(process.pid)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+        )
+    else:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    if process.poll() is None:
         process.kill()
+    process.wait()
 
 
-def _clean(stderr: bytes, key: str | None) -> str:
+def _printed_secrets(stdout: bytes) -> set[str]:
+    """What in a command's stdout may be a secret: its ``api_key``, or any word of it."""
+    text = stdout.decode("utf-8", "replace")
+    try:
+        answer = json.loads(text)
+    except json.JSONDecodeError:
+        answer = None
+    if isinstance(answer, dict):
+        found = {v for k, v in answer.items() if isinstance(v, str) and k != "expires_at"}
+    else:
+        # Not the expected object (a bare key, cut short, several objects): every
+        # word long enough to be a key, and the api_key of anything shaped like JSON.
+        found = {w.strip("\"',{}[]:") for w in text.split()}
+        found = {w for w in found if len(w) >= 8}
+        found.update(re.findall(r'"api_key"\s*:\s*"([^"\\]*)', text))
+    found |= {secret.strip() for secret in found}
+    return {secret for secret in found if len(secret) >= 4}
+
+
+def _clean(stderr: bytes, secrets: Iterable[str] = ()) -> str:
     text = stderr.decode("utf-8", "replace").strip()
-    if key and len(key) >= 4:
-        text = text.replace(key, REDACTED)
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    text = _LONG_HEX.sub(REDACTED, text)
     if len(text) > STDERR_LIMIT:
         text = "…" + text[-STDERR_LIMIT:]
     return "  " + redact_text(text).replace("\n", "\n  ")

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import configparser
+import contextlib
 import json
+import os
 import shlex
+import shutil
+import signal
 import sys
 import textwrap
 import time
@@ -255,6 +259,117 @@ def test_cache_key_holds_the_command_and_the_profile(home):
     assert "/bin/get-key --account one" in first and "prod" in first
     configure(home, "prod", "/bin/get-key --account two")
     assert provider.cache_key("prod") != first
+
+
+# -- stderr never shows what stdout carried (issue 11, item 6) --------------------------------
+
+HEX_TOKEN = "0123456789abcdef0123456789abcdef01234567"
+
+
+def test_stderr_of_a_failing_command_masks_the_key_it_printed_on_stdout(home, command):
+    script = command(
+        f"""
+        print(json.dumps({{"api_key": "plainsecretvalue42"}}))
+        sys.stderr.write("fetched plainsecretvalue42 with session {HEX_TOKEN}\\n")
+        sys.stderr.write("then ak_live_other_key_000001 failed to renew\\n")
+        sys.exit(2)
+        """
+    )
+    configure(home, "prod", str(script))
+    text = error_of()
+    assert "exited with status 2" in text
+    assert "fetched *** with session *** " in text.replace("\n", " ")
+    assert "then ak_*** failed to renew" in text
+    for secret in ("plainsecretvalue42", HEX_TOKEN, "ak_live_other_key_000001"):
+        assert secret not in text
+
+
+def test_stderr_masks_a_bare_key_printed_on_stdout(home, command):
+    script = command(
+        """
+        print("bare-secret-without-json-77")
+        sys.stderr.write("could not wrap bare-secret-without-json-77 in JSON\\n")
+        """
+    )
+    configure(home, "prod", str(script))
+    text = error_of()
+    assert "could not wrap *** in JSON" in text
+    assert "bare-secret-without-json-77" not in text
+
+
+def test_stderr_of_a_command_that_times_out_masks_the_key_it_printed(home, command):
+    script = command(
+        """
+        print(json.dumps({"api_key": "plainsecret-then-hang"}), flush=True)
+        sys.stderr.write("printed plainsecret-then-hang, now waiting\\n")
+        sys.stderr.flush()
+        time.sleep(30)
+        """
+    )
+    configure(home, "prod", str(script), "credential_process_timeout = 1\n")
+    text = error_of()
+    assert "did not finish within 1 s" in text
+    assert "printed ***, now waiting" in text
+    assert "plainsecret-then-hang" not in text
+
+
+# -- the timeout covers the whole run; output is bounded (issue 11, item 7) -----------------
+
+
+def test_a_background_child_holding_the_output_cannot_stretch_the_timeout(home, tmp_path):
+    pid_file = tmp_path / "child.pid"
+    line = shlex.join(
+        ["sh", "-c", f'sleep 60 & echo $! > {pid_file}; echo \'{{"api_key": "ak_bg_child_01"}}\'']
+    )
+    configure(home, "prod", line, "credential_process_timeout = 1\n")
+    started = time.monotonic()
+    text = error_of()
+    assert time.monotonic() - started < 10
+    assert "exited (status 0) but left a process running" in text
+    assert "kept its stdout or stderr open past the 1 s timeout" in text
+    assert "did not finish" not in text
+    pid = int(pid_file.read_text())
+    deadline = time.monotonic() + 5  # SIGKILL is delivered asynchronously
+    while _sleeping_child_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _sleeping_child_alive(pid)
+
+
+def test_a_child_that_left_the_process_group_cannot_stretch_the_timeout(home, tmp_path):
+    """A child in a session of its own cannot be killed with the group: the timeout
+    still holds, and the provider stops reading from it."""
+    setsid = shutil.which("setsid")
+    if setsid is None:
+        pytest.skip("setsid(1) is not installed")
+    pid_file = tmp_path / "child.pid"
+    script = f'{setsid} sleep 60 & echo $! > {pid_file}; echo \'{{"api_key": "ak_escaped_01"}}\''
+    configure(home, "prod", shlex.join(["sh", "-c", script]), "credential_process_timeout = 1\n")
+    started = time.monotonic()
+    try:
+        text = error_of()
+        assert time.monotonic() - started < 10
+        assert "exited (status 0) but left a process running" in text
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            os.kill(int(pid_file.read_text()), signal.SIGKILL)
+
+
+@pytest.mark.parametrize(
+    ("line", "stream"),
+    [
+        ("yes ak_endless_output_000001", "stdout"),
+        ("sh -c 'yes ak_endless_stderr_0001 >&2'", "stderr"),
+    ],
+)
+def test_endless_output_is_cut_at_the_limit_with_a_clear_error(home, line, stream):
+    # A short timeout: before the limit, this read gigabytes until it struck.
+    configure(home, "prod", line, "credential_process_timeout = 3\n")
+    started = time.monotonic()
+    text = error_of()
+    assert time.monotonic() - started < 2.5  # stopped at the limit, not at the timeout
+    assert f"wrote more than 1 MiB to {stream} and was stopped" in text
+    assert "ak_endless" not in text
+    assert len(text) < 2000
 
 
 # -- the contract every provider passes ------------------------------------------------------
