@@ -287,3 +287,28 @@ def test_cli_plugins_at_debug(json_flag: list[str]):
     assert result.returncode == 0, result.stderr
     assert "env" in result.stdout and "shared-file" in result.stdout
     assert_clean(result.stdout + result.stderr, PLAIN_KEY)
+
+
+# -- a key pasted into an option of the command line (issue 11, item 5) ---------------
+# The sweep over every option of every command is tests/test_cli_key_masking.py; these
+# are the cases the red team reported, kept with the other leak checks.
+
+
+@pytest.mark.parametrize("key", [KEY, PLAIN_KEY], ids=["ak-shaped", "plain"])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["datasets", "download", "1", "--filter", "{key}"],
+        ["datasets", "download", "1", "--filter={key}"],
+        ["datasets", "download", "1", "--format", "{key}"],
+        ["search", "gdp", "--offset={key}"],
+        ["auth", "which", "--profile", "{key}"],
+        ["auth", "set", "prod", "{key}", "--store", "shared-file"],
+    ],
+    ids=["filter", "filter=", "format", "offset=", "profile", "stray"],
+)
+def test_cli_usage_errors_do_not_repeat_a_pasted_key(argv: list[str], key: str):
+    result = _cli_at_debug(*(word.format(key=key) for word in argv))
+    assert result.returncode == 2
+    assert "error: " in result.stderr and "Traceback" not in result.stderr
+    assert_clean(result.stdout + result.stderr, key)

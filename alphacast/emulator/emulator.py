@@ -209,6 +209,8 @@ def _db_problem(path: Path, exc: sqlite3.Error) -> str:
     prefix = f"cannot keep the data in {path}"
     if path.is_dir():
         return f"{prefix}: it is a folder; name an SQLite file (created if missing)"
+    if path.parent.exists() and not path.parent.is_dir():
+        return f"{prefix}: {path.parent} is not a folder"
     if not path.parent.is_dir():
         return f"{prefix}: the folder {path.parent} does not exist"
     if isinstance(exc, sqlite3.DatabaseError) and "not a database" in str(exc):
