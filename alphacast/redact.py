@@ -53,15 +53,24 @@ def remember_key(key: str) -> None:
 
 def looks_like_key(word: str) -> bool:
     """Whether ``word`` is shaped like a key: an Alphacast key (``ak_...``), a long
-    hex token, or a long base64-ish token mixing letters and digits. Known keys
-    count too. A path (leading ``/``), a number, or a word with a dot or a space is not."""
+    hex token, or a long base64-ish token of random-looking letters and digits.
+    Known keys count too. A path (leading ``/``), a number, or a word with a dot or
+    a space is not."""
     if word.startswith("ak_") or (word in _known_keys):
         return True
-    if _HEX.fullmatch(word) and not word.isdigit():
+    if word.isdigit():
+        return False
+    if _HEX.fullmatch(word):
         return True
     if not _TOKEN.fullmatch(word) or word.startswith("/"):
         return False
-    return any(c.isdigit() for c in word) and any(c.isalpha() for c in word)
+    if any(c.isupper() for c in word) and any(c.islower() for c in word):
+        return any(c.isdigit() for c in word)
+    # One case only: random (digits spread, short runs of letters), not words
+    # (``test_accounts_file0``: long runs of letters, a digit or two).
+    digits = sum(c.isdigit() for c in word)
+    longest_word = max(len(run) for run in re.split(r"[^A-Za-z]+", word))
+    return digits >= 4 and longest_word <= 8
 
 
 def redact_text(text: str) -> str:

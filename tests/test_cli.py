@@ -134,7 +134,7 @@ def test_short_mistakes_are_still_shown_as_typed():
 
 def test_a_key_given_as_the_profile_is_neither_stored_nor_shown(isolated_env: Path):
     result = alphacast("auth", "set", KEY, "--store", "shared-file", stdin=KEY, check=False)
-    assert result.returncode == 1
+    assert result.returncode == 2  # refused by the parser, before anything runs
     assert "the profile name looks like an API key (not shown)" in result.stderr
     assert not (isolated_env / ".alphacast").exists()
 
