@@ -11,14 +11,7 @@ import logging
 import re
 import threading
 
-__all__ = [
-    "REDACTED",
-    "RedactingFilter",
-    "install_log_filters",
-    "looks_like_key",
-    "redact_text",
-    "remember_key",
-]
+__all__ = ["REDACTED", "RedactingFilter", "install_log_filters", "redact_text", "remember_key"]
 
 REDACTED = "***"
 
