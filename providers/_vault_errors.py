@@ -98,7 +98,8 @@ class ExplainsFailures:
             self.fail(
                 f"TLS verification failed reading {where}: {_reason(exc)}. Set VAULT_CACERT to "
                 "the CA certificate that signed the server's certificate, or use http:// if the "
-                "server speaks plain HTTP (verification cannot be turned off)"
+                "server speaks plain HTTP on a loopback address (verification cannot be "
+                "turned off)"
             )
         except requests.RequestException as exc:
             self.fail(

@@ -23,8 +23,13 @@ Authentication: AppRole when a role id and a secret id are configured
 ``approle``), else a token from ``VAULT_TOKEN``, ``BAO_TOKEN`` or
 ``~/.vault-token``. TLS is always verified, against ``VAULT_CACERT`` or
 ``VAULT_CAPATH`` (or the ``BAO_`` forms) when set; ``VAULT_SKIP_VERIFY`` is
-ignored. ``VAULT_NAMESPACE``/``BAO_NAMESPACE`` select a namespace. Requests
-time out after ``ALPHACAST_VAULT_TIMEOUT`` seconds (default 3).
+ignored. Plain ``http://`` is refused, before any connection, unless the server
+is on a loopback address (127.0.0.0/8, ``::1`` or ``localhost``, the rule
+:func:`alphacast.transport.is_loopback` applies to the API): the token and the
+key would cross the network in clear. A loopback server is never reached through
+a proxy from the environment (``HTTP_PROXY``), which would see both.
+``VAULT_NAMESPACE``/``BAO_NAMESPACE`` select a namespace. Requests time out
+after ``ALPHACAST_VAULT_TIMEOUT`` seconds (default 3).
 
 A lease (``lease_duration``) or a KV v2 ``custom_metadata`` entry ``expires_at``
 (ISO 8601) or ``ttl`` (seconds, or ``90s``/``15m``/``1h``) bounds how long the
@@ -48,6 +53,8 @@ from alphacast.config import config_path, profile_settings
 from alphacast.credentials import Credential, CredentialProvider
 from alphacast.errors import AlphacastWarning, CredentialError
 from alphacast.hookspecs import hookimpl
+from alphacast.redact import redact_text
+from alphacast.transport import connect_origin, is_loopback
 
 from ._vault_config import PROVIDER, AppRole, Target, Token, section
 from ._vault_errors import TIMEOUT_VARIABLE, fail
@@ -84,6 +91,38 @@ def _address() -> str | None:
     parts = urlsplit(found[1].rstrip("/"))
     netloc = parts.netloc.rsplit("@", 1)[-1]
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def _checked(address: str, profile: str) -> dict[str, str | None] | None:
+    """Refuse an address the token and key must not be sent to; the proxies to use.
+
+    Decided with the parser that opens the connection (urllib3's, via
+    :func:`~alphacast.transport.connect_origin`), as the API's URLs are.
+    """
+    variable = _env("ADDR")
+    named = variable[0] if variable else "VAULT_ADDR"
+    try:
+        scheme, host, _ = connect_origin(address)
+    except ValueError as exc:
+        raise CredentialError(
+            f"{named} {redact_text(address)!r} is refused: {exc}; set it to the server's "
+            "URL, such as https://vault.example.com:8200",
+            provider=PROVIDER,
+            profile=profile,
+        ) from None
+    if scheme == "http" and not is_loopback(host):
+        raise CredentialError(
+            f"refusing to read from Vault over plain http at {host} ({named}={address}): the "
+            "token and the API key would cross the network in clear. Use https:// (with "
+            "VAULT_CACERT for a private CA), or http:// only for a loopback address such as "
+            "a local dev server (127.0.0.1, ::1 or localhost)",
+            provider=PROVIDER,
+            profile=profile,
+        )
+    # Loopback never leaves the machine: a proxy from the environment would only read
+    # it. Request-level None overrides the environment's; a fresh dict, as requests
+    # adds the environment's settings to the one it is given.
+    return {"http": None, "https": None, "all": None} if is_loopback(host) else None
 
 
 def _target(address: str, profile: str, settings: Mapping[str, str]) -> Target:
@@ -190,6 +229,7 @@ class VaultProvider(CredentialProvider):
         address = _address()
         if address is None:
             return None
+        proxies = _checked(address, profile)
         settings = profile_settings(profile)
         target = _target(address, profile, settings)
         try:
@@ -219,6 +259,7 @@ class VaultProvider(CredentialProvider):
                 timeout=timeout,
                 session=session,
                 namespace=target.namespace,
+                proxies=proxies,
             )
             return Read(hvac, client, target, login, profile, timeout).credential(refresh)
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -316,6 +318,138 @@ def test_https_to_a_plain_http_server_fails_on_tls(bao, monkeypatch):
     text = error_of("default")
     assert f"TLS verification failed reading secret/alphacast/default on {address}" in text
     assert "VAULT_CACERT" in text and "use http://" in text
+
+
+# -- plain http only to loopback (issue 11, item 4) ----------------------------------------
+
+
+class Relay:
+    """A TCP relay from ``host`` (an address of this machine) to a loopback port,
+    counting the connections it accepts: the real server, under another address."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.listener = socket.create_server((host, 0))
+        self.address = f"http://{host}:{self.listener.getsockname()[1]}"
+        self.port = port
+        self.connections = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            upstream = socket.create_connection(("127.0.0.1", self.port))
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def _non_loopback_ipv4() -> str | None:
+    """An IPv4 address of this machine that is not loopback, if it has one."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.123", 9))  # no packet is sent: only a route is chosen
+        except OSError:
+            return None
+        address = str(probe.getsockname()[0])
+    return None if address.startswith("127.") or address == "0.0.0.0" else address
+
+
+@pytest.fixture(params=["0.0.0.0", "lan"])
+def non_loopback_bao(request, bao):
+    """The real server under a plain-http address that is not loopback: ``0.0.0.0``
+    (which Linux connects to this machine) or a relay on the machine's LAN address."""
+    if request.param == "0.0.0.0":
+        yield f"http://0.0.0.0:{bao.port}", None
+        return
+    host = _non_loopback_ipv4()
+    if host is None:
+        pytest.skip("this machine has no non-loopback IPv4 address")
+    relay = Relay(host, bao.port)
+    try:
+        yield relay.address, relay
+    finally:
+        relay.close()
+
+
+def _audited(bao: OpenBao) -> int:
+    return len(bao.audit_log.read_text().splitlines())
+
+
+def test_plain_http_to_a_real_server_at_a_non_loopback_address_is_refused(
+    bao, monkeypatch, non_loopback_bao
+):
+    address, relay = non_loopback_bao
+    bao.put_kv2("alphacast/overhttp", {"api_key": "ak_never_in_clear_0001"})
+    monkeypatch.setenv("VAULT_ADDR", address)
+    monkeypatch.setenv("VAULT_TOKEN", "s.token-that-must-not-travel")
+    before = _audited(bao)
+    text = error_of("overhttp")
+    host = address.split("//")[1].rsplit(":", 1)[0]
+    assert f"refusing to read from Vault over plain http at {host} (VAULT_ADDR={address})" in text
+    assert "Use https://" in text and "http:// only for a loopback address" in text
+    assert "token-that-must-not-travel" not in text and "ak_never_in_clear_0001" not in text
+    assert _audited(bao) == before  # the server saw no request: neither token nor key moved
+    if relay is not None:
+        assert relay.connections == 0  # not even a connection was opened
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["http://vault.example:8200", "http://vault.localhost:8200", "http://[::ffff:10.0.0.1]:8200"],
+)
+def test_plain_http_names_that_are_not_loopback_are_refused(bao, monkeypatch, address):
+    monkeypatch.setenv("BAO_ADDR", address)
+    monkeypatch.delenv("VAULT_ADDR")
+    text = error_of("default")
+    assert "over plain http at" in text and f"(BAO_ADDR={address})" in text
+    assert "Use https://" in text
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "127.0.0.2"])
+def test_plain_http_to_loopback_is_allowed(bao, monkeypatch, host):
+    if host == "127.0.0.2" and sys.platform == "darwin":
+        pytest.skip("macOS routes only 127.0.0.1 to loopback by default")
+    bao.put_kv2("alphacast/loopback", {"api_key": "ak_loopback_http_0001"})
+    monkeypatch.setenv("VAULT_ADDR", f"http://{host}:{bao.port}")
+    relay = None
+    if host == "127.0.0.2":
+        # OpenBao listens on 127.0.0.1 only: relay 127.0.0.2 to it.
+        relay = Relay("127.0.0.2", bao.port)
+        monkeypatch.setenv("VAULT_ADDR", relay.address)
+    try:
+        credential = resolve("loopback")
+    finally:
+        if relay is not None:
+            relay.close()
+    assert credential is not None and credential.api_key == "ak_loopback_http_0001"
+
+
+def test_a_loopback_server_is_never_reached_through_an_environment_proxy(bao, monkeypatch):
+    bao.put_kv2("alphacast/noproxy", {"api_key": "ak_not_via_a_proxy_01"})
+    with socket.create_server(("127.0.0.1", 0)) as proxy:
+        proxy.settimeout(0.5)
+        for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy"):
+            monkeypatch.setenv(name, f"http://127.0.0.1:{proxy.getsockname()[1]}")
+        credential = resolve("noproxy")
+        assert credential is not None and credential.api_key == "ak_not_via_a_proxy_01"
+        with pytest.raises(TimeoutError):
+            proxy.accept()  # nobody connected to the proxy
 
 
 @pytest.fixture(scope="module")
