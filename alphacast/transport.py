@@ -1,17 +1,17 @@
 """The HTTP transport: one pooled session per client, timeouts, retries, redaction.
 
 Resource classes build requests and shape results; this module sends them. It
-owns the ``requests.Session`` (keep-alive connections reused across calls),
-applies the credential through :class:`~alphacast.auth.KeyAuth`, retries by the
-client's :class:`~alphacast.retry.RetryPolicy`, re-resolves the credential once
-on a 401, follows redirects without ever carrying the key to another host, never
-lets ``~/.netrc`` replace or add credentials, and turns failures into
-:mod:`alphacast.errors` with every key masked.
+owns the ``requests.Session`` (keep-alive connections reused across calls, reset
+in a forked child), sends, waits as the client's :class:`~alphacast.RetryPolicy`
+decides, follows redirects one hop at a time, never routes loopback (or a key
+over plain http) through a proxy, never lets ``~/.netrc`` replace or add
+credentials, and turns failures into :mod:`alphacast.errors` with every key
+masked. The key itself is :class:`~alphacast.auth.KeyAuth`'s business: it applies
+it, refreshes it after a 401 and decides what each redirect may carry.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import os
@@ -19,21 +19,27 @@ import time
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import requests
 import requests.auth
 import urllib3.exceptions
-from urllib3.util import parse_url
 
 from alphacast import _version
-from alphacast.auth import API_KEY_PARAM, Host, KeyAuth
-from alphacast.chain import ResolvedCredential
+from alphacast.auth import (
+    API_KEY_PARAM,
+    Host,
+    KeyAuth,
+    LiveCredential,
+    Origin,
+    check_url,
+    connect_origin,
+    is_loopback,
+)
 from alphacast.credentials import Credential
 from alphacast.errors import (
     APIError,
     ConnectionFailedError,
-    InsecureTransportError,
     error_class_for,
 )
 from alphacast.redact import install_log_filters, redact_text
@@ -50,71 +56,6 @@ MAX_REDIRECTS = 5
 
 Params = Sequence[tuple[str, str]]
 BodyFactory = Callable[[], tuple[str, Any]]
-
-
-def is_loopback(hostname: str) -> bool:
-    """True for an address in 127.0.0.0/8, ``::1``, or the name ``localhost``.
-
-    Other names (``api.localhost`` included) are not loopback: DNS may resolve
-    them anywhere.
-    """
-    host = hostname.strip("[]").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-Origin = tuple[str, str, int]
-
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def connect_origin(url: str) -> Origin:
-    """The (scheme, host, port) a request for ``url`` actually connects to.
-
-    ``url`` is normalised as requests prepares it, then read by urllib3's parser,
-    the one that opens the connection. The standard library's parser must read
-    the prepared URL the same way; where the two disagree (backslashes, userinfo,
-    odd ports) the URL is refused rather than guessed at. Raises ``ValueError``.
-    """
-    prepared = requests.PreparedRequest()
-    try:
-        prepared.prepare_url(url, None)
-        parsed = parse_url(prepared.url or "")
-        split = urlsplit(prepared.url or "")
-        split_port = split.port
-    except (requests.RequestException, urllib3.exceptions.LocationParseError) as exc:
-        raise ValueError(f"malformed URL: {redact_text(str(exc))}") from None
-    scheme = (parsed.scheme or "").lower()
-    if scheme not in _DEFAULT_PORTS or not parsed.host:
-        raise ValueError("not an http(s) URL")
-    if parsed.auth or split.username is not None or "\\" in url:
-        raise ValueError("a URL with user information or a backslash is ambiguous")
-    host = parsed.host.strip("[]").lower()
-    if (split.hostname or "") != host or split_port != parsed.port:
-        raise ValueError("the URL reads differently to different parsers")
-    return scheme, host, parsed.port or _DEFAULT_PORTS[scheme]
-
-
-def check_url(url: str, what: str) -> str:
-    """``url`` without a trailing slash, if it is safe to send a key to.
-
-    Plain ``http://`` is refused except to loopback (the emulator).
-    """
-    try:
-        scheme, host, _ = connect_origin(url)
-    except ValueError as exc:
-        raise InsecureTransportError(f"{what} {redact_text(url)!r} is refused: {exc}") from None
-    if scheme == "http" and not is_loopback(host):
-        raise InsecureTransportError(
-            f"refusing to send an API key over plain http to {host} ({what}): "
-            "anyone on the network path could read it. Use https://, or http:// only "
-            "for a loopback address such as the local emulator."
-        )
-    return url.rstrip("/")
 
 
 class _AsBuilt(requests.auth.AuthBase):
@@ -182,7 +123,7 @@ class Transport:
 
     def __init__(
         self,
-        credential: ResolvedCredential,
+        credential: LiveCredential,
         *,
         api_url: str,
         workspace_url: str,
@@ -191,15 +132,23 @@ class Transport:
         verify: bool | str = True,
     ) -> None:
         install_log_filters()
-        self.credential = credential
+        self.auth = KeyAuth(credential)
         self.api_url = check_url(api_url, "api_url")
         self.workspace_url = check_url(workspace_url, "workspace_url")
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.verify = verify
-        self._auth = KeyAuth()
         self.session = _new_session()
         _live_transports.add(self)
+
+    @property
+    def credential(self) -> LiveCredential:
+        """The live credential this transport's :class:`~alphacast.auth.KeyAuth` sends."""
+        return self.auth.live
+
+    @credential.setter
+    def credential(self, live: LiveCredential) -> None:
+        self.auth = KeyAuth(live)
 
     def close(self) -> None:
         self.session.close()
@@ -227,7 +176,8 @@ class Transport:
         base_params = list(params.items() if isinstance(params, Mapping) else params or ())
         base_params = [(k, _text(v)) for k, v in base_params if v is not None]
         deadline = time.monotonic() + self.retry.total_seconds
-        credential = self.credential.current
+        auth = self.auth
+        credential = auth.credential
         refreshed = False
         attempt = 0
         while True:
@@ -235,7 +185,7 @@ class Transport:
             failure: ConnectionFailedError | None = None
             try:
                 response = self._send_following_redirects(
-                    method, url, host, credential, base_params, data, json_body, body, stream
+                    method, url, host, auth, credential, base_params, data, json_body, body, stream
                 )
             except requests.RequestException as exc:
                 wait = self.retry.next_wait(
@@ -256,7 +206,7 @@ class Transport:
             status = response.status_code
             if status == 401 and not refreshed:
                 refreshed = True
-                fresh = self.credential.refresh(credential)
+                fresh = auth.after_401(credential)
                 if fresh is not None:
                     response.close()
                     credential = fresh
@@ -281,6 +231,7 @@ class Transport:
         method: str,
         url: str,
         host: Host,
+        auth: KeyAuth,
         credential: Credential,
         params: list[tuple[str, str]],
         data: Mapping[str, Any] | None,
@@ -296,7 +247,7 @@ class Transport:
             headers: dict[str, str] = {}
             request_params = list(params)
             if authenticated:
-                self._auth.apply(credential, host, headers, request_params)
+                auth.apply(credential, host, headers, request_params)
             payload: Any = data
             if body is not None:
                 content_type, payload = body()
@@ -330,24 +281,12 @@ class Transport:
             if not response.is_redirect or not location:
                 return response
             response.close()
-            # Our own parameters (the key among them) are sent again by us where they
-            # may go, never copied from what the server wrote into the Location.
-            try:
-                url = _without_params(urljoin(url, location), added, credential.api_key)
-                target = connect_origin(url)
-            except ValueError as exc:
-                raise ConnectionFailedError(
-                    f"refused a redirect from {self._shown(url)} to a malformed Location: {exc}"
-                ) from None
-            # The key goes only to the origin it was configured for (same scheme,
-            # host and port, as the connecting parser reads them).
-            authenticated = authenticated and target == origin
+            url, target = auth.follow(credential, url, location, added)
+            # Checked on every hop: a later Location may also try to carry the key.
+            carry = auth.may_carry(credential, origin, url, target)
+            authenticated = authenticated and carry
             if not authenticated:
                 params = []
-                if _carries(url, credential.api_key):
-                    raise ConnectionFailedError(
-                        f"refused a redirect to {target[1]}: its Location carries the API key"
-                    )
             if response.status_code in (301, 302, 303) and method != "HEAD":
                 method, data, json_body, body = "GET", None, None, None
         raise ConnectionFailedError(f"too many redirects from {self._shown(url)}")
@@ -407,20 +346,3 @@ def _proxies_for(target: Origin, *, carries_key: bool) -> dict[str, str | None] 
     if is_loopback(host) or (carries_key and scheme == "http"):
         return _NO_PROXIES
     return None
-
-
-def _without_params(url: str, names: set[str], key: str) -> str:
-    """``url`` without query parameters named in ``names`` (case-insensitively) or
-    holding ``key``."""
-    parts = urlsplit(url)
-    if not parts.query:
-        return url
-    pairs = parse_qsl(parts.query, keep_blank_values=True)
-    kept = [(k, v) for k, v in pairs if k.lower() not in names and key not in v]
-    if len(kept) == len(pairs):
-        return url
-    return urlunsplit(parts._replace(query=urlencode(kept)))
-
-
-def _carries(url: str, key: str) -> bool:
-    return key in url or key in unquote(url)

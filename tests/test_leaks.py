@@ -84,7 +84,7 @@ def test_error_statuses_on_both_hosts(debug_logs, status: int):
                 assert exc is not None
                 assert str(exc).startswith(f"API failed with status code {status}")
                 assert_clean(_everything(debug_logs, exc))
-            assert_clean(repr(client) + str(client.credential) + repr(client._transport._auth))
+            assert_clean(repr(client) + str(client.credential) + repr(client._transport.auth))
 
 
 def test_connection_refused_and_timeouts_on_both_hosts(debug_logs):

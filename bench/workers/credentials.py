@@ -42,13 +42,13 @@ def main() -> None:
         del params
 
     def machinery_for(resolved: ResolvedCredential) -> object:
-        auth = KeyAuth()
+        auth = KeyAuth(resolved)
         api = Host.API
 
         def machinery() -> None:
             headers: dict[str, str] = {}
             params: list[tuple[str, str]] = []
-            auth.apply(resolved.current, api, headers, params)
+            auth.apply(auth.credential, api, headers, params)
 
         machinery()
         assert resolved.current.api_key == KEY
