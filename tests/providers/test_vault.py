@@ -329,21 +329,28 @@ class Relay:
 
     def __init__(self, host: str, port: int) -> None:
         self.listener = socket.create_server((host, 0))
+        self.listener.settimeout(0.1)
         self.address = f"http://{host}:{self.listener.getsockname()[1]}"
         self.port = port
         self.connections = 0
-        threading.Thread(target=self._serve, daemon=True).start()
+        self._open: list[socket.socket] = []
+        self._closed = threading.Event()
+        self._threads = [threading.Thread(target=self._serve)]
+        self._threads[0].start()
 
     def _serve(self) -> None:
-        while True:
+        while not self._closed.is_set():
             try:
                 client, _ = self.listener.accept()
-            except OSError:
-                return
+            except TimeoutError:
+                continue
             self.connections += 1
             upstream = socket.create_connection(("127.0.0.1", self.port))
+            self._open += [client, upstream]
             for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+                pump = threading.Thread(target=self._pump, args=(source, sink))
+                self._threads.append(pump)
+                pump.start()
 
     @staticmethod
     def _pump(source: socket.socket, sink: socket.socket) -> None:
@@ -354,7 +361,15 @@ class Relay:
             sink.shutdown(socket.SHUT_WR)
 
     def close(self) -> None:
-        self.listener.close()
+        self._closed.set()
+        self._threads[0].join()
+        for sock in self._open:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        for thread in self._threads[1:]:
+            thread.join(5)
+        for sock in [self.listener, *self._open]:
+            sock.close()
 
 
 def _non_loopback_ipv4() -> str | None:
