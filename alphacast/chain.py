@@ -14,6 +14,15 @@ A provider returning ``None`` lets the chain go on; a
 :exc:`~alphacast.CredentialError` stops it; any other exception is wrapped in
 :exc:`~alphacast.PluginError` and stops it too (fail closed: never fall through to
 what may be another account's key).
+
+Expiring credentials: a credential is used until :func:`refresh_margin` before it
+expires (a minute, or half its lifetime when that is shorter), then its provider
+is asked again. Whatever the provider answers replaces it, a new expiry for the
+same key included. If the provider fails (a :exc:`~alphacast.CredentialError`:
+the store is unreachable, the helper broke) while the key is still valid, the key
+is kept, a warning without the key is logged, and the provider is asked again
+later (halfway to the expiry, at least a second later): stale-while-revalidate,
+as cloud SDKs do. Once the key has expired, the failure is raised.
 """
 
 from __future__ import annotations
@@ -22,7 +31,8 @@ import logging
 import os
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 
 from alphacast.config import profile_settings, select_profile, split_names
 from alphacast.credentials import Credential, CredentialProvider
@@ -35,14 +45,61 @@ __all__ = [
     "CredentialChain",
     "ResolvedCredential",
     "clear_cache",
+    "refresh_margin",
     "resolve_profile",
     "resolve_with",
 ]
 
 log = logging.getLogger("alphacast")
 
-#: Re-resolve a credential this many seconds before it expires.
+#: Re-resolve a credential this many seconds before it expires (less for short-lived
+#: credentials: see :func:`refresh_margin`).
 EXPIRY_MARGIN_SECONDS = 60.0
+#: After a failed refresh of a still-valid key, wait at least this long to ask again.
+RETRY_SECONDS = 1.0
+
+
+def refresh_margin(lifetime: float) -> float:
+    """How many seconds before its expiry a credential valid for ``lifetime`` seconds
+    when obtained is re-resolved: :data:`EXPIRY_MARGIN_SECONDS`, or half its lifetime
+    when that is shorter, so a short-lived key is not re-resolved on every use."""
+    return min(EXPIRY_MARGIN_SECONDS, max(lifetime, 0.0) / 2)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class _Held:
+    """A credential in use, and when to ask its provider again (``None``: never)."""
+
+    credential: Credential
+    refresh_at: datetime | None
+
+    @classmethod
+    def obtained(cls, credential: Credential) -> _Held:
+        """``credential`` just obtained from its provider."""
+        expires = credential.expires_at
+        if expires is None:
+            return cls(credential, None)
+        lifetime = (expires - _now()).total_seconds()
+        return cls(credential, expires - timedelta(seconds=refresh_margin(lifetime)))
+
+    def due(self) -> bool:
+        return self.refresh_at is not None and _now() >= self.refresh_at
+
+    def expired(self) -> bool:
+        expires = self.credential.expires_at
+        return expires is not None and _now() >= expires
+
+    def postponed(self) -> _Held:
+        """The same credential, asked for again halfway to its expiry (at least
+        :data:`RETRY_SECONDS` from now)."""
+        now = _now()
+        expires = self.credential.expires_at
+        remaining = (expires - now).total_seconds() if expires is not None else 0.0
+        return replace(self, refresh_at=now + timedelta(seconds=max(RETRY_SECONDS, remaining / 2)))
 
 
 @dataclass(frozen=True)
@@ -56,7 +113,7 @@ class Attempt:
 
 
 _cache_lock = threading.Lock()
-_cache: dict[tuple[object, ...], Credential] = {}
+_cache: dict[tuple[object, ...], _Held] = {}
 _flight_locks: dict[tuple[object, ...], threading.Lock] = {}
 
 
@@ -112,20 +169,57 @@ def resolve_with(
     Concurrent callers for the same provider and profile share one resolution.
     ``fresh`` drops a cached value first (used after a 401).
     """
+    held = _resolve(provider, profile, fresh=fresh)
+    return None if held is None else held.credential
+
+
+def _resolve(
+    provider: CredentialProvider,
+    profile: str,
+    *,
+    fresh: bool = False,
+    holding: _Held | None = None,
+) -> _Held | None:
+    """:func:`resolve_with`, keeping when to ask again; ``holding`` is what the caller
+    uses now, kept if the provider fails while its key is valid (unless ``fresh``)."""
     if not provider.cacheable:
-        return _call_provider(provider, profile)
+        return _obtain(provider, profile, None if fresh else holding)
     key = provider.cache_key(profile)
     with _flight_lock(key):
         cached = None if fresh else _cache.get(key)
-        if cached is not None and not cached.expires_within(EXPIRY_MARGIN_SECONDS):
+        if cached is not None and not cached.due():
             return cached
-        result = _call_provider(provider, profile)
+        result = _obtain(provider, profile, None if fresh else (holding or cached))
         with _cache_lock:
             if result is None:
                 _cache.pop(key, None)
             else:
                 _cache[key] = result
         return result
+
+
+def _obtain(provider: CredentialProvider, profile: str, current: _Held | None) -> _Held | None:
+    """A new resolution; ``current``, asked again later, if the provider fails while
+    its key is still valid (stale-while-revalidate)."""
+    try:
+        credential = _call_provider(provider, profile)
+    except CredentialError as exc:
+        if current is None or current.expired():
+            raise
+        current = current.postponed()
+        expires = current.credential.expires_at
+        log.warning(
+            "profile %r: provider %r could not refresh its key (fingerprint %s), which stays "
+            "valid until %s and is used meanwhile; asking again at %s. The failure: %s",
+            profile,
+            provider.name,
+            current.credential.fingerprint,
+            expires.isoformat() if expires else "it is revoked",
+            current.refresh_at.isoformat() if current.refresh_at else "the next use",
+            redact_text(str(exc)),
+        )
+        return current
+    return None if credential is None else _Held.obtained(credential)
 
 
 class CredentialChain:
@@ -192,8 +286,9 @@ class CredentialChain:
             if skip:
                 attempts.append((provider.name, skip))
                 continue
-            credential = resolve_with(provider, profile)
-            if credential is not None:
+            held = _resolve(provider, profile)
+            if held is not None:
+                credential = held.credential
                 log.info(
                     "profile %r resolved by provider %r from %s (fingerprint %s)",
                     profile,
@@ -201,7 +296,7 @@ class CredentialChain:
                     credential.source,
                     credential.fingerprint,
                 )
-                return ResolvedCredential(credential, provider)
+                return ResolvedCredential._holding(held, provider)
             attempts.append((provider.name, _describe_miss(provider, profile)))
         raise NoCredentialError(
             profile, attempts, broken_plugins=self.broken_plugins, explicit=explicit
@@ -238,54 +333,89 @@ class ResolvedCredential:
     """The credential a client uses, and how to refresh it from its provider.
 
     Reading :attr:`current` is cheap: one attribute read and, only for expiring
-    credentials, a clock comparison. Thread-safe.
+    credentials, a clock comparison. Close to expiry (see :func:`refresh_margin`)
+    it asks the provider again and adopts the answer, a new expiry for the same
+    key included; if the provider fails while the key is still valid, it keeps the
+    key and logs a warning. Thread-safe.
     """
 
-    __slots__ = ("_credential", "_lock", "provider")
+    __slots__ = ("_held", "_lock", "provider")
 
     def __init__(self, credential: Credential, provider: CredentialProvider | None) -> None:
         # Every key a client uses passes here, a key given in code included: mask it.
         remember_key(credential.api_key)
-        self._credential = credential
+        self._held = _Held.obtained(credential)
         self.provider = provider
         self._lock = threading.Lock()
 
+    @classmethod
+    def _holding(cls, held: _Held, provider: CredentialProvider) -> ResolvedCredential:
+        resolved = cls(held.credential, provider)
+        resolved._held = held
+        return resolved
+
     @property
     def current(self) -> Credential:
-        credential = self._credential
-        if credential.expires_at is not None and credential.expires_within(EXPIRY_MARGIN_SECONDS):
-            self.refresh(credential)
-            credential = self._credential
-        return credential
+        held = self._held
+        if held.due():
+            self._renew(held)
+            held = self._held
+        return held.credential
+
+    def _renew(self, stale: _Held) -> None:
+        """Ask the provider again for a credential close to expiry."""
+        with self._lock:
+            if self._held is not stale:
+                return  # someone else renewed it meanwhile
+            if self.provider is None:
+                self._held = stale.postponed()
+                return
+            profile = stale.credential.profile
+            renewed = _resolve(self.provider, profile, holding=stale)
+            if renewed is None:
+                log.warning(
+                    "profile %r: provider %r no longer has a key; the one in use "
+                    "(fingerprint %s) is kept until it is rejected",
+                    profile,
+                    self.provider.name,
+                    stale.credential.fingerprint,
+                )
+                renewed = stale.postponed()
+            self._adopt(stale.credential, renewed)
+
+    def _adopt(self, old: Credential, held: _Held) -> None:
+        if held.credential.api_key != old.api_key:
+            log.info(
+                "profile %r re-resolved by provider %r: key changed (fingerprint %s -> %s)",
+                old.profile,
+                self.provider.name if self.provider else None,
+                old.fingerprint,
+                held.credential.fingerprint,
+            )
+        self._held = held
 
     def refresh(self, stale: Credential) -> Credential | None:
         """Re-resolve from the same provider after ``stale`` stopped working.
 
         Returns the new credential if the provider now has a different key, else
-        ``None``. Concurrent callers holding the same stale credential share one
+        ``None`` (a new expiry for the same key is adopted all the same).
+        Concurrent callers holding the same stale credential share one
         re-resolution.
         """
         if self.provider is None:
             return None
         with self._lock:
-            if self._credential is not stale:
-                # Someone else refreshed meanwhile.
-                return self._credential if self._credential.api_key != stale.api_key else None
-            fresh = resolve_with(self.provider, stale.profile, fresh=True)
-            if fresh is None or fresh.api_key == stale.api_key:
+            current = self._held.credential
+            if current.api_key != stale.api_key:
+                return current  # someone else got the new key meanwhile
+            fresh = _resolve(self.provider, stale.profile, fresh=True)
+            if fresh is None:
                 return None
-            log.info(
-                "profile %r re-resolved by provider %r: key changed (fingerprint %s -> %s)",
-                stale.profile,
-                self.provider.name,
-                stale.fingerprint,
-                fresh.fingerprint,
-            )
-            self._credential = fresh
-            return fresh
+            self._adopt(stale, fresh)
+            return fresh.credential if fresh.credential.api_key != stale.api_key else None
 
     def __repr__(self) -> str:
-        return f"ResolvedCredential({self._credential!r})"
+        return f"ResolvedCredential({self._held.credential!r})"
 
 
 def resolve_profile(

@@ -42,8 +42,10 @@ class Read(ExplainsFailures):
             if isinstance(login, AppRole):
                 self._logout()
         key, expiries = self._field(secret, version)
-        # The chain re-resolves EXPIRY_MARGIN_SECONDS before expiry: re-read after `refresh`.
-        expiries.append(_now() + timedelta(seconds=refresh + EXPIRY_MARGIN_SECONDS))
+        # The chain re-resolves refresh_margin(lifetime) before expiry, the lesser of
+        # EXPIRY_MARGIN_SECONDS and half the lifetime: with this lifetime, that is
+        # exactly `refresh` seconds from now.
+        expiries.append(_now() + timedelta(seconds=refresh + min(refresh, EXPIRY_MARGIN_SECONDS)))
         return Credential(
             key,
             provider=PROVIDER,

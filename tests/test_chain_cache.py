@@ -10,6 +10,7 @@ from __future__ import annotations
 import shlex
 import sys
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -87,10 +88,14 @@ def test_cached_until_close_to_expiry_then_run_again(counting_command):
     assert resolve_with(provider, "prod").api_key == "ak_process_run_000001"
     assert resolve_with(provider, "prod").api_key == "ak_process_run_000001"
     assert runs() == 1
-    # A key expiring within the chain's margin (60 s) is never served from the cache.
+    # A key living less than twice the chain's margin (60 s) is reused for half its
+    # lifetime, not run again on every use; then the command runs again.
     clear_cache()
-    runs = counting_command(expires_in=30, delay=0)
+    runs = counting_command(expires_in=2, delay=0)
     assert resolve_with(provider, "prod").api_key == "ak_process_run_000002"
+    assert resolve_with(provider, "prod").api_key == "ak_process_run_000002"
+    assert runs() == 2
+    time.sleep(1.1)
     assert resolve_with(provider, "prod").api_key == "ak_process_run_000003"
     assert runs() == 3
 
