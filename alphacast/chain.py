@@ -56,7 +56,7 @@ log = logging.getLogger("alphacast")
 #: credentials: see :func:`refresh_margin`).
 EXPIRY_MARGIN_SECONDS = 60.0
 #: After a failed refresh of a still-valid key, wait at least this long to ask again.
-RETRY_SECONDS = 1.0
+_RETRY_SECONDS = 1.0
 
 
 def refresh_margin(lifetime: float) -> float:
@@ -95,11 +95,11 @@ class _Held:
 
     def postponed(self) -> _Held:
         """The same credential, asked for again halfway to its expiry (at least
-        :data:`RETRY_SECONDS` from now)."""
+        ``_RETRY_SECONDS`` from now)."""
         now = _now()
         expires = self.credential.expires_at
         remaining = (expires - now).total_seconds() if expires is not None else 0.0
-        return replace(self, refresh_at=now + timedelta(seconds=max(RETRY_SECONDS, remaining / 2)))
+        return replace(self, refresh_at=now + timedelta(seconds=max(_RETRY_SECONDS, remaining / 2)))
 
 
 @dataclass(frozen=True)
@@ -214,7 +214,7 @@ def _obtain(provider: CredentialProvider, profile: str, current: _Held | None) -
             profile,
             provider.name,
             current.credential.fingerprint,
-            expires.isoformat() if expires else "it is revoked",
+            expires.isoformat() if expires else "no stated expiry",
             current.refresh_at.isoformat() if current.refresh_at else "the next use",
             redact_text(str(exc)),
         )
