@@ -335,8 +335,6 @@ def _text(value: object) -> str:
     return str(value)
 
 
-#: Request-level proxies that override every proxy from the environment.
-_NO_PROXIES: dict[str, str | None] = {"http": None, "https": None, "all": None}
 
 
 def _proxies_for(target: Origin, *, carries_key: bool) -> dict[str, str | None] | None:
@@ -344,5 +342,6 @@ def _proxies_for(target: Origin, *, carries_key: bool) -> dict[str, str | None] 
     http (a proxy would read it); otherwise whatever the environment says."""
     scheme, host, _ = target
     if is_loopback(host) or (carries_key and scheme == "http"):
-        return _NO_PROXIES
+        # A new dict each time: requests adds the environment's settings into it.
+        return {"http": None, "https": None, "all": None}
     return None
