@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from alphacast._credentials import Credential, CredentialProvider, WritableCredentialProvider
 from alphacast._version import __version__
-from alphacast.credentials import Credential, CredentialProvider, WritableCredentialProvider
 from alphacast.errors import (
     AlphacastError,
     AlphacastWarning,
@@ -27,9 +27,9 @@ from alphacast.errors import (
 )
 
 if TYPE_CHECKING:
-    from alphacast.client import Alphacast
+    from alphacast._client import Alphacast
+    from alphacast._retry import RetryPolicy
     from alphacast.hookspecs import hookimpl
-    from alphacast.retry import RetryPolicy
 
 __all__ = [
     "APIError",
@@ -55,8 +55,8 @@ __all__ = [
 ]
 
 _LAZY = {
-    "Alphacast": "alphacast.client",
-    "RetryPolicy": "alphacast.retry",
+    "Alphacast": "alphacast._client",
+    "RetryPolicy": "alphacast._retry",
     "hookimpl": "alphacast.hookspecs",
 }
 

@@ -15,7 +15,7 @@ only where they differ from the public hosts; ``Alphacast(api_url=...)`` and
 
 from __future__ import annotations
 
-from alphacast.client import Alphacast
+from alphacast._client import Alphacast
 from alphacast.config import DEFAULT_API_URL, DEFAULT_WORKSPACE_URL
 
 __all__ = ["BASE_URL", "WORKSPACE_URL", "Alphacast"]

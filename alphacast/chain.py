@@ -34,8 +34,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
+from alphacast._credentials import Credential, CredentialProvider
 from alphacast.config import profile_settings, select_profile, split_names
-from alphacast.credentials import Credential, CredentialProvider
 from alphacast.errors import CredentialError, NoCredentialError, PluginError
 from alphacast.redact import redact_text, remember_key
 

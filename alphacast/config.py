@@ -27,8 +27,8 @@ import shlex
 from collections.abc import Mapping
 from pathlib import Path
 
+from alphacast._credentials import DEFAULT_PROFILE
 from alphacast._files import display_path, read_secret_file
-from alphacast.credentials import DEFAULT_PROFILE
 from alphacast.errors import CredentialError
 
 __all__ = [

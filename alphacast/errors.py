@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
-    from alphacast.credentials import Credential
+    from alphacast._credentials import Credential
 
 __all__ = [
     "APIError",

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from alphacast.credentials import CredentialProvider
+    from alphacast._credentials import CredentialProvider
 
 PROJECT_NAME = "alphacast"
 

@@ -20,8 +20,8 @@ from typing import Any
 import pluggy
 
 from alphacast import hookspecs
+from alphacast._credentials import CredentialProvider
 from alphacast.config import split_names
-from alphacast.credentials import CredentialProvider
 from alphacast.redact import redact_text
 
 __all__ = ["PluginInfo", "Registry", "register", "registry", "reset"]

@@ -72,7 +72,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from alphacast.credentials import Credential, CredentialProvider, WritableCredentialProvider
+from alphacast._credentials import Credential, CredentialProvider, WritableCredentialProvider
 from alphacast.errors import CredentialError
 
 if TYPE_CHECKING:

@@ -61,7 +61,7 @@ nitpick_ignore = [
     ("py:class", "argparse.ArgumentParser"),
     # The resource classes take the client's transport; users never build one.
     ("py:class", "Transport"),
-    ("py:class", "alphacast.transport.Transport"),
+    ("py:class", "alphacast._transport.Transport"),
 ]
 
 autodoc_member_order = "bysource"

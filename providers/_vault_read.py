@@ -15,10 +15,10 @@ from typing import Any
 
 import requests
 
+from alphacast._credentials import Credential
 from alphacast._files import display_path
 from alphacast.chain import EXPIRY_MARGIN_SECONDS
 from alphacast.config import config_path
-from alphacast.credentials import Credential
 
 from ._vault_config import PROVIDER, AppRole, section
 from ._vault_errors import ExplainsFailures, server_says

@@ -26,8 +26,8 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from alphacast._credentials import Credential, CredentialProvider
 from alphacast._files import display_path, read_file_checking_privacy
-from alphacast.credentials import Credential, CredentialProvider
 from alphacast.errors import CredentialError
 from alphacast.hookspecs import hookimpl
 

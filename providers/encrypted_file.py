@@ -25,9 +25,9 @@ import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from alphacast._credentials import Credential, WritableCredentialProvider, validate_key
 from alphacast._files import display_path, read_secret_file, update_secret_file
 from alphacast.config import config_dir
-from alphacast.credentials import Credential, WritableCredentialProvider, validate_key
 from alphacast.errors import CredentialError
 from alphacast.hookspecs import hookimpl
 

@@ -11,8 +11,8 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from alphacast._credentials import Credential, CredentialProvider
 from alphacast._files import display_path, read_secret_file
-from alphacast.credentials import Credential, CredentialProvider
 from alphacast.errors import CredentialError
 from alphacast.hookspecs import hookimpl
 

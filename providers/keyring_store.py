@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from alphacast.credentials import Credential, WritableCredentialProvider, validate_key
+from alphacast._credentials import Credential, WritableCredentialProvider, validate_key
 from alphacast.errors import CredentialError
 from alphacast.hookspecs import hookimpl
 

@@ -44,9 +44,9 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import NoReturn
 
+from alphacast._credentials import Credential, CredentialProvider
 from alphacast._files import display_path
 from alphacast.config import config_path, profile_settings
-from alphacast.credentials import Credential, CredentialProvider
 from alphacast.errors import CredentialError
 from alphacast.hookspecs import hookimpl
 from alphacast.redact import REDACTED, redact_text

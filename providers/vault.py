@@ -25,7 +25,7 @@ Authentication: AppRole when a role id and a secret id are configured
 ``VAULT_CAPATH`` (or the ``BAO_`` forms) when set; ``VAULT_SKIP_VERIFY`` is
 ignored. Plain ``http://`` is refused, before any connection, unless the server
 is on a loopback address (127.0.0.0/8, ``::1`` or ``localhost``, the rule
-:func:`alphacast.transport.is_loopback` applies to the API): the token and the
+that applies to the API): the token and the
 key would cross the network in clear. A loopback server is never reached through
 a proxy from the environment (``HTTP_PROXY``), which would see both.
 ``VAULT_NAMESPACE``/``BAO_NAMESPACE`` select a namespace. Requests time out
@@ -48,13 +48,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
+from alphacast._auth import connect_origin, is_loopback
+from alphacast._credentials import Credential, CredentialProvider
 from alphacast._files import display_path, read_secret_file
 from alphacast.config import config_path, profile_settings
-from alphacast.credentials import Credential, CredentialProvider
 from alphacast.errors import AlphacastWarning, CredentialError
 from alphacast.hookspecs import hookimpl
 from alphacast.redact import redact_text
-from alphacast.transport import connect_origin, is_loopback
 
 from ._vault_config import PROVIDER, AppRole, Target, Token, section
 from ._vault_errors import TIMEOUT_VARIABLE, fail
@@ -96,8 +96,8 @@ def _address() -> str | None:
 def _checked(address: str, profile: str) -> dict[str, str | None] | None:
     """Refuse an address the token and key must not be sent to; the proxies to use.
 
-    Decided with the parser that opens the connection (urllib3's, via
-    :func:`~alphacast.transport.connect_origin`), as the API's URLs are.
+    Decided with the parser that opens the connection (urllib3's), as the API's
+    URLs are.
     """
     variable = _env("ADDR")
     named = variable[0] if variable else "VAULT_ADDR"

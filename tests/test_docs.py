@@ -152,7 +152,7 @@ def docs_environment(
 
 
 def _close_clients(namespace: dict[str, object]) -> None:
-    from alphacast.client import Alphacast
+    from alphacast._client import Alphacast
 
     for value in list(namespace.values()):
         if isinstance(value, Alphacast):

@@ -20,7 +20,7 @@ from alphacast import (
     NoCredentialError,
     NotFoundError,
 )
-from alphacast.credentials import Credential
+from alphacast._credentials import Credential
 
 KEY = "ak_pickle_0123456789abcdef"
 WRONG = "ak_wrong_fedcba9876543210"

@@ -17,10 +17,9 @@ from contextlib import contextmanager
 
 import pytest
 
-from alphacast import Alphacast, AlphacastError, ConnectionFailedError, Credential
+from alphacast import Alphacast, AlphacastError, ConnectionFailedError, Credential, RetryPolicy
 from alphacast.chain import CredentialChain, ResolvedCredential
 from alphacast.emulator import Emulator
-from alphacast.retry import RetryPolicy
 
 from .recording_server import Reply, recording_server
 

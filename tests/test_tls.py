@@ -20,9 +20,8 @@ from urllib.parse import urlsplit
 import certifi
 import pytest
 
-from alphacast import Alphacast, ConnectionFailedError
+from alphacast import Alphacast, ConnectionFailedError, RetryPolicy
 from alphacast.emulator import Emulator
-from alphacast.retry import RetryPolicy
 
 KEY = "ak_tls_client_5Rt8Wq2Lm7Xc"
 BASIC = base64.b64encode(f"{KEY}:".encode()).decode()

@@ -20,11 +20,11 @@ from alphacast import (
     Alphacast,
     ConnectionFailedError,
     InsecureTransportError,
+    RetryPolicy,
     ServerError,
     __version__,
 )
 from alphacast.emulator import Emulator
-from alphacast.retry import RetryPolicy
 
 from .recording_server import Reply, recording_server
 

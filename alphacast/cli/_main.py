@@ -67,7 +67,7 @@ def _add_progress(parser: argparse.ArgumentParser) -> None:
 
 
 def _auth_parsers(sub: Any) -> None:
-    from alphacast.cli import auth
+    from alphacast.cli import _auth as auth
 
     parser = sub.add_parser("auth", help="inspect, store and test credentials")
     commands = parser.add_subparsers(
@@ -109,7 +109,7 @@ def _auth_parsers(sub: Any) -> None:
 
 
 def _data_parsers(sub: Any) -> None:
-    from alphacast.cli import data
+    from alphacast.cli import _data as data
 
     parser = sub.add_parser("datasets", help="upload and download dataset data")
     commands = parser.add_subparsers(
@@ -218,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from alphacast.cli.demo import run_demo
+    from alphacast.cli._demo import run_demo
 
     return run_demo()
 

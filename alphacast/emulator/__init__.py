@@ -64,6 +64,6 @@ Where the emulator knowingly differs from the real service:
 
 from __future__ import annotations
 
-from alphacast.emulator.emulator import Emulator
+from alphacast.emulator._emulator import Emulator
 
 __all__ = ["Emulator"]

@@ -17,7 +17,7 @@ from pathlib import Path
 from types import FrameType
 
 from alphacast._argparse import KeySafeArgumentParser, parse_args_safely
-from alphacast.emulator.emulator import Emulator
+from alphacast.emulator._emulator import Emulator
 
 
 def _account(text: str) -> tuple[str, str]:

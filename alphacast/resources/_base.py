@@ -6,9 +6,9 @@ import json
 import weakref
 from typing import Any
 
+from alphacast._credentials import Credential
+from alphacast._transport import Transport
 from alphacast.chain import ResolvedCredential
-from alphacast.credentials import Credential
-from alphacast.transport import Transport
 
 
 def transport_for_key(transport: Transport, api_key: str, source: str) -> Transport:

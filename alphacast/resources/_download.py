@@ -24,9 +24,9 @@ import requests
 import urllib3
 
 from alphacast._progress import Progress
+from alphacast._transport import Transport
 from alphacast.errors import ConnectionFailedError
 from alphacast.redact import redact_text
-from alphacast.transport import Transport
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer

@@ -7,11 +7,11 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, overload
 
+from alphacast._transport import Transport
 from alphacast.resources._args import column_names, sent_flag, tested_flag, values_of
 from alphacast.resources._base import Resource, transport_for_key
 from alphacast.resources._download import Destination, download
 from alphacast.resources._upload import CsvSource, UploadBody
-from alphacast.transport import Transport
 
 #: ``upload_data_from_df`` writes the DataFrame as CSV this many cells at a time
 #: (rows per chunk = cells / columns, at least one row), so a wide frame's chunk

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from alphacast.auth import Host
+from alphacast._auth import Host
 from alphacast.resources._args import tested_flag
 from alphacast.resources._base import Resource
 

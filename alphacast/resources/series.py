@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from alphacast._transport import Transport
 from alphacast.resources._base import Resource
 from alphacast.resources._download import Destination, download
-from alphacast.transport import Transport
 
 
 class Series(Resource):

@@ -29,9 +29,9 @@ def main() -> None:
     parser.add_argument("--number", type=int, default=1_000_000)
     args = parser.parse_args()
 
-    from alphacast.auth import Host, KeyAuth, basic_header
+    from alphacast._auth import Host, KeyAuth, basic_header
+    from alphacast._credentials import Credential
     from alphacast.chain import ResolvedCredential
-    from alphacast.credentials import Credential
 
     static_value = basic_header(KEY)
 

@@ -108,7 +108,7 @@ def test_downloads_in_every_format(alice: Api):
 
 
 def test_xlsx_is_a_workbook_or_a_clear_400(alice: Api):
-    from alphacast.emulator.export import xlsx_available
+    from alphacast.emulator._export import xlsx_available
 
     dataset = alice.dataset()
     alice.load(dataset, CSV)

@@ -6,8 +6,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from alphacast.emulator.filters import compile_filter, select_columns
-from alphacast.emulator.model import Column, HttpError
+from alphacast.emulator._filters import compile_filter, select_columns
+from alphacast.emulator._model import Column, HttpError
 
 from .conftest import Api
 

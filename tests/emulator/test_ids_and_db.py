@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from alphacast.emulator import Emulator, routes
+from alphacast.emulator import Emulator
+from alphacast.emulator import _routes as routes
 
 from .conftest import ALICE, Api
 

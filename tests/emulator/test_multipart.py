@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from alphacast.emulator.multipart import MultipartError, MultipartReader, boundary_of, parse_header
+from alphacast.emulator._multipart import MultipartError, MultipartReader, boundary_of, parse_header
 
 BOUNDARY = b"----x7Boundary"
 

@@ -19,7 +19,7 @@ from enum import Enum
 from typing import Protocol
 from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
-from alphacast.credentials import Credential
+from alphacast._credentials import Credential
 from alphacast.errors import ConnectionFailedError, InsecureTransportError
 from alphacast.redact import redact_text
 

@@ -7,6 +7,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from alphacast._credentials import Credential, CredentialProvider
+from alphacast._retry import RetryPolicy
+from alphacast._transport import DEFAULT_TIMEOUT, Transport
 from alphacast.chain import CredentialChain, ResolvedCredential
 from alphacast.config import (
     DEFAULT_API_URL,
@@ -14,13 +17,10 @@ from alphacast.config import (
     profile_settings,
     select_profile,
 )
-from alphacast.credentials import Credential, CredentialProvider
 from alphacast.resources.datasets import Datasets
 from alphacast.resources.repositories import Repository
 from alphacast.resources.search import Search
 from alphacast.resources.series import Series
-from alphacast.retry import RetryPolicy
-from alphacast.transport import DEFAULT_TIMEOUT, Transport
 
 __all__ = ["Alphacast"]
 
@@ -40,7 +40,7 @@ class Alphacast:
     them before creating the client, then ``ALPHACAST_API_URL`` /
     ``ALPHACAST_WORKSPACE_URL``, then the profile's settings in
     ``~/.alphacast/config``, then the service's public hosts. ``timeout`` is
-    seconds, or ``(connect, read)``; ``retry`` a :class:`~alphacast.retry.RetryPolicy`;
+    seconds, or ``(connect, read)``; ``retry`` a :class:`~alphacast.RetryPolicy`;
     ``verify`` ``True`` or the path of a CA bundle (``REQUESTS_CA_BUNDLE`` is
     honoured as in requests).
 

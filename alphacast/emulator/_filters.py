@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from alphacast.emulator.model import NUMBER, Column, HttpError, key_columns, parse_date
+from alphacast.emulator._model import NUMBER, Column, HttpError, key_columns, parse_date
 
 _OPERATORS = {"eq": "=", "ne": "!=", "gt": ">", "ge": ">=", "lt": "<", "le": "<="}
 _TOKEN = re.compile(r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<paren>[()])|(?P<word>[^\s()']+))")

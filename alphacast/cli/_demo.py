@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from alphacast.client import Alphacast
+from alphacast._client import Alphacast
 from alphacast.errors import PermissionDeniedError
 
 TABLE = """Date,country,gdp,inflation

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from alphacast._argparse import mask_user_words
+from alphacast._client import Alphacast
 from alphacast.cli._output import CommandError, describe_os_error, print_json
-from alphacast.client import Alphacast
 
 
 def _progress(args: argparse.Namespace) -> bool:

@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from alphacast._version import __version__
-from alphacast.emulator import routes
-from alphacast.emulator.model import HttpError
-from alphacast.emulator.wire import BodyReader, Request, Response, error_response
+from alphacast.emulator import _routes as routes
+from alphacast.emulator._model import HttpError
+from alphacast.emulator._wire import BodyReader, Request, Response, error_response
 
 if TYPE_CHECKING:
-    from alphacast.emulator.server import EmulatorServer
+    from alphacast.emulator._server import EmulatorServer
 
 log = logging.getLogger("alphacast.emulator")
 

@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from alphacast.emulator import store
-from alphacast.emulator.model import (
+from alphacast.emulator import _store as store
+from alphacast.emulator._model import (
     DATE,
     NUMBER,
     STRING,

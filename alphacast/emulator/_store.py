@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from alphacast.emulator.model import Column, HttpError, key_columns, now_iso
+from alphacast.emulator._model import Column, HttpError, key_columns, now_iso
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS repositories (

@@ -11,9 +11,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from alphacast.emulator.core import Accounts, Core, RequestLog
-from alphacast.emulator.faults import Faults
-from alphacast.emulator.server import EmulatorServer
+from alphacast.emulator._core import Accounts, Core, RequestLog
+from alphacast.emulator._faults import Faults
+from alphacast.emulator._server import EmulatorServer
 
 
 class Emulator:
@@ -74,7 +74,7 @@ class Emulator:
     def _start(self, tmp: Path) -> None:
         context = None
         if self.tls:
-            from alphacast.emulator.tls import make_certificates, server_context
+            from alphacast.emulator._tls import make_certificates, server_context
 
             self.ca_file, cert, key = make_certificates(tmp)
             context = server_context(cert, key)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from alphacast.emulator import store
-from alphacast.emulator.model import DATE, MAX_ID, STRING, Column, HttpError, now_iso
-from alphacast.emulator.wire import Request, Response, json_response
+from alphacast.emulator import _store as store
+from alphacast.emulator._model import DATE, MAX_ID, STRING, Column, HttpError, now_iso
+from alphacast.emulator._wire import Request, Response, json_response
 
 _PRIVACY = {"private": "Private", "public": "Public"}
 

@@ -12,8 +12,8 @@ import tempfile
 from collections.abc import Generator, Iterator
 from typing import Any
 
-from alphacast.emulator import store
-from alphacast.emulator.model import Column, HttpError, key_columns, render_date
+from alphacast.emulator import _store as store
+from alphacast.emulator._model import Column, HttpError, key_columns, render_date
 
 FORMATS = {
     "csv": "text/csv; charset=utf-8",

@@ -12,13 +12,13 @@ import tempfile
 from collections import Counter
 from typing import IO, Any
 
-from alphacast.emulator import store
-from alphacast.emulator.export import FORMATS, Query, encode
-from alphacast.emulator.filters import compile_filter, select_columns
-from alphacast.emulator.ingest import Job, parse_manifest
-from alphacast.emulator.model import Column, HttpError, frequency_of, key_columns, render_date
-from alphacast.emulator.multipart import MultipartError, MultipartReader, boundary_of
-from alphacast.emulator.wire import Request, Response, flag, json_response
+from alphacast.emulator import _store as store
+from alphacast.emulator._export import FORMATS, Query, encode
+from alphacast.emulator._filters import compile_filter, select_columns
+from alphacast.emulator._ingest import Job, parse_manifest
+from alphacast.emulator._model import Column, HttpError, frequency_of, key_columns, render_date
+from alphacast.emulator._multipart import MultipartError, MultipartReader, boundary_of
+from alphacast.emulator._wire import Request, Response, flag, json_response
 
 _MAX_MANIFEST = 1024 * 1024
 

@@ -6,7 +6,7 @@ in a forked child), sends, waits as the client's :class:`~alphacast.RetryPolicy`
 decides, follows redirects one hop at a time, never routes loopback (or a key
 over plain http) through a proxy, never lets ``~/.netrc`` replace or add
 credentials, and turns failures into :mod:`alphacast.errors` with every key
-masked. The key itself is :class:`~alphacast.auth.KeyAuth`'s business: it applies
+masked. The key itself is ``KeyAuth`` (:mod:`alphacast._auth`)'s business: it applies
 it, refreshes it after a 401 and decides what each redirect may carry.
 """
 
@@ -26,7 +26,7 @@ import requests.auth
 import urllib3.exceptions
 
 from alphacast import _version
-from alphacast.auth import (
+from alphacast._auth import (
     API_KEY_PARAM,
     Host,
     KeyAuth,
@@ -36,14 +36,14 @@ from alphacast.auth import (
     connect_origin,
     is_loopback,
 )
-from alphacast.credentials import Credential
+from alphacast._credentials import Credential
+from alphacast._retry import RetryPolicy, certificate_rejected
 from alphacast.errors import (
     APIError,
     ConnectionFailedError,
     error_class_for,
 )
 from alphacast.redact import install_log_filters, redact_text
-from alphacast.retry import RetryPolicy, certificate_rejected
 
 __all__ = ["DEFAULT_TIMEOUT", "Transport", "check_url", "connect_origin", "is_loopback"]
 
@@ -143,7 +143,7 @@ class Transport:
 
     @property
     def credential(self) -> LiveCredential:
-        """The live credential this transport's :class:`~alphacast.auth.KeyAuth` sends."""
+        """The live credential this transport's ``KeyAuth`` (:mod:`alphacast._auth`) sends."""
         return self.auth.live
 
     @credential.setter
@@ -333,8 +333,6 @@ class Transport:
 
 def _text(value: object) -> str:
     return str(value)
-
-
 
 
 def _proxies_for(target: Origin, *, carries_key: bool) -> dict[str, str | None] | None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from alphacast.emulator import api_data, api_meta
-from alphacast.emulator.model import HttpError
-from alphacast.emulator.wire import Request, Response
+from alphacast.emulator import _api_data as api_data
+from alphacast.emulator import _api_meta as api_meta
+from alphacast.emulator._model import HttpError
+from alphacast.emulator._wire import Request, Response
 
 Route = tuple[str, re.Pattern[str], Callable[[Request], Response]]
 

@@ -11,10 +11,10 @@ from email.message import Message
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-from alphacast.emulator.model import MAX_ID, HttpError
+from alphacast.emulator._model import MAX_ID, HttpError
 
 if TYPE_CHECKING:
-    from alphacast.emulator.core import Core
+    from alphacast.emulator._core import Core
 
 _MAX_FORM = 4 * 1024 * 1024
 

@@ -11,8 +11,8 @@ import threading
 from http.server import ThreadingHTTPServer
 from typing import Any
 
-from alphacast.emulator.core import Core
-from alphacast.emulator.handler import Handler
+from alphacast.emulator._core import Core
+from alphacast.emulator._handler import Handler
 
 log = logging.getLogger("alphacast.emulator")
 

@@ -9,10 +9,10 @@ import sys
 from typing import Any
 
 from alphacast import plugins
+from alphacast._credentials import WritableCredentialProvider
 from alphacast.chain import CredentialChain
 from alphacast.cli._output import print_json
 from alphacast.config import check_profile_name, select_profile
-from alphacast.credentials import WritableCredentialProvider
 from alphacast.errors import APIError, CredentialError
 
 
@@ -123,7 +123,7 @@ def _report(args: argparse.Namespace, result: dict[str, Any]) -> int:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    from alphacast.client import Alphacast
+    from alphacast._client import Alphacast
 
     with Alphacast(profile=args.profile) as client:
         credential = client.credential

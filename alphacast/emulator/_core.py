@@ -9,10 +9,10 @@ import threading
 from collections import deque
 from typing import Any
 
-from alphacast.emulator.faults import Faults
-from alphacast.emulator.ingest import Worker
-from alphacast.emulator.model import MAX_ID, HttpError
-from alphacast.emulator.store import Store
+from alphacast.emulator._faults import Faults
+from alphacast.emulator._ingest import Worker
+from alphacast.emulator._model import MAX_ID, HttpError
+from alphacast.emulator._store import Store
 
 #: How many request records the log keeps (the oldest go first).
 LOG_LIMIT = 200_000
