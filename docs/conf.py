@@ -22,9 +22,13 @@ version = ".".join(release.split(".")[:2])
 
 extensions = [
     "sphinx.ext.autodoc",
+    "sphinx.ext.graphviz",
     "sphinx.ext.viewcode",
     "alphacast_cli",
 ]
+
+# Diagrams are drawn from source at build time (Graphviz's ``dot``; .ci/run installs it).
+graphviz_output_format = "svg"
 
 exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
 templates_path: list[str] = []
