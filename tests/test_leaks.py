@@ -110,6 +110,41 @@ def test_redirects(debug_logs):
         assert_clean(repr([(s.path, s.headers) for s in elsewhere.seen]))
 
 
+#: Location forms a server may answer with; {query} is what it was sent, {elsewhere}
+#: another host's port, {origin} the API's own port.
+LOCATIONS = {
+    "cross-origin with the query string": "http://localhost:{elsewhere}/x?{query}",
+    "cross-origin without a query": "http://localhost:{elsewhere}/x",
+    "backslash read as the origin by urllib.parse": "http://localhost:{elsewhere}\\@127.0.0.1:{origin}/x?{query}",
+    "userinfo naming the origin": "http://127.0.0.1:{origin}@localhost:{elsewhere}/x",
+}
+
+
+@pytest.mark.parametrize("form", LOCATIONS.values(), ids=LOCATIONS.keys())
+@pytest.mark.parametrize("proxy", [False, True], ids=["no-proxy", "env-proxy"])
+def test_redirect_forms_and_an_environment_proxy(debug_logs, monkeypatch, form: str, proxy: bool):
+    with recording_server() as elsewhere, recording_server() as proxy_server:
+        if proxy:
+            monkeypatch.setenv("HTTP_PROXY", proxy_server.url)
+            monkeypatch.delenv("NO_PROXY", raising=False)
+            monkeypatch.delenv("no_proxy", raising=False)
+
+        def reply(seen):
+            query = seen.path.partition("?")[2]
+            port = lambda url: url.rsplit(":", 1)[1]  # noqa: E731
+            return Reply(302, {"Location": form.format(elsewhere=port(elsewhere.url), origin=port(origin.url), query=query)})
+
+        with recording_server(reply) as origin:
+            with Alphacast(KEY, api_url=origin.url, workspace_url=origin.url, retry=RetryPolicy.disabled()) as client:
+                errors = [_provoke(client.repository.read_all), _provoke(lambda: client.search.datasets("x"))]
+        for exc in errors:
+            assert_clean(_everything(debug_logs, exc))
+        seen = elsewhere.seen + proxy_server.seen
+        assert_clean(repr([(s.path, s.headers) for s in seen]))
+        # the origin on loopback is never reached through the proxy
+        assert not [s for s in proxy_server.seen if "127.0.0.1" in s.path]
+
+
 def test_success_paths_with_debug_logging(debug_logs):
     with Emulator(accounts={"leak": KEY}) as emu:
         with Alphacast(KEY, api_url=emu.api_url, workspace_url=emu.workspace_url) as client:
