@@ -28,17 +28,19 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from alphacast._credentials import DEFAULT_PROFILE
-from alphacast._files import display_path, read_secret_file
 from alphacast.errors import CredentialError
+from alphacast.secrets import check_profile_name, display_path, read_secret_file
 
 __all__ = [
     "DEFAULT_API_URL",
     "DEFAULT_WORKSPACE_URL",
     "config_dir",
+    "config_location",
     "config_path",
     "expand_path",
     "parse_ini",
     "profile_of_section",
+    "profile_section",
     "profile_settings",
     "select_profile",
 ]
@@ -127,6 +129,17 @@ def profile_of_section(section: str) -> str | None:
     return None
 
 
+def profile_section(profile: str) -> str:
+    """The section holding ``profile``'s settings, as a user writes it in the
+    config file: ``[default]`` or ``[profile NAME]``; for messages."""
+    return f"[{DEFAULT_PROFILE}]" if profile == DEFAULT_PROFILE else f"[profile {profile}]"
+
+
+def config_location(profile: str) -> str:
+    """Where ``profile``'s settings go, for messages: ``[profile NAME] of ~/.alphacast/config``."""
+    return f"{profile_section(profile)} of {display_path(config_path())}"
+
+
 def select_profile(profile: str | None) -> tuple[str, bool]:
     """The profile to use and whether the caller named it explicitly.
 
@@ -136,22 +149,6 @@ def select_profile(profile: str | None) -> tuple[str, bool]:
     if profile:
         return check_profile_name(profile), True
     return check_profile_name(os.environ.get("ALPHACAST_PROFILE") or DEFAULT_PROFILE), False
-
-
-def check_profile_name(profile: str) -> str:
-    """``profile``, unless it looks like an API key: a key given where a profile name
-    goes (``Alphacast(profile=key)``, ``alphacast auth set ak_...``) would otherwise
-    be shown in messages and written into files as a section name."""
-    from alphacast.redact import redact_text
-
-    if redact_text(profile) != profile:
-        raise CredentialError(
-            "the profile name looks like an API key (not shown). A profile is a name "
-            "such as 'prod'; pass a key as Alphacast(api_key), or store it under a "
-            "profile with `alphacast auth set PROFILE --store STORE`",
-            provider="config",
-        )
-    return profile
 
 
 def profile_settings(profile: str, path: Path | None = None) -> Mapping[str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from alphacast._credentials import DEFAULT_PROFILE
+from alphacast.secrets import DEFAULT_PROFILE
 
 
 def serves_implicit_profile(profile: str) -> bool:

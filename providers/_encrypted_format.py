@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from alphacast._version import __version__
+import alphacast
 from alphacast.errors import CredentialError
 
 if TYPE_CHECKING:
@@ -276,7 +276,7 @@ def encrypt(
             for name, entry in sorted(entries.items())
         },
         "written_at": now,
-        "written_by": f"alphacast {__version__}",
+        "written_by": f"alphacast {alphacast.__version__}",
     }
     plain = json.dumps(document, ensure_ascii=False).encode("utf-8")
     plain += b" " * (-len(plain) % PAD_TO)

@@ -12,16 +12,10 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from alphacast._files import display_path
-from alphacast.config import config_path
+from alphacast.config import config_location
 from alphacast.errors import CredentialError
 
 PROVIDER = "vault"
-
-
-def section(profile: str) -> str:
-    """The config-file section holding ``profile``'s settings, as the user writes it."""
-    return "[default]" if profile == "default" else f"[profile {profile}]"
 
 
 @dataclass(frozen=True)
@@ -42,8 +36,8 @@ class Target:
         version = settings.get("vault_kv_version", "auto").strip().lower()
         if version not in ("1", "2", "auto"):
             raise CredentialError(
-                f"vault_kv_version = {version!r} in {section(profile)} of "
-                f"{display_path(config_path())} must be 1, 2 or auto",
+                f"vault_kv_version = {version!r} in {config_location(profile)} "
+                "must be 1, 2 or auto",
                 provider=PROVIDER,
                 profile=profile,
             )
@@ -55,7 +49,7 @@ class Target:
                 raise CredentialError(
                     f"{setting} {value!r} for profile {profile!r} is not a usable Vault path "
                     "(empty or '.'/'..' segments, '?', '#', '%' or control characters); "
-                    f"set {setting} in {section(profile)} of {display_path(config_path())}",
+                    f"set {setting} in {config_location(profile)}",
                     provider=PROVIDER,
                     profile=profile,
                 )

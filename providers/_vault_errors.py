@@ -13,12 +13,11 @@ from typing import Any, NoReturn
 
 import requests
 
-from alphacast._files import display_path
-from alphacast.config import config_path
+from alphacast.config import config_location
 from alphacast.errors import CredentialError
 from alphacast.redact import redact_text
 
-from ._vault_config import PROVIDER, AppRole, Target, Token, section
+from ._vault_config import PROVIDER, AppRole, Target, Token
 
 #: Read by the provider; named here in the fix for an unreachable server.
 TIMEOUT_VARIABLE = "ALPHACAST_VAULT_TIMEOUT"
@@ -85,8 +84,8 @@ class ExplainsFailures:
                 f"no secret at {where} (KV v{version or 2}, API path "
                 f"`{target.api_path(version or 2)}`); store it with `bao kv put "
                 f"-mount={target.mount} {target.path} {target.field}=...` (or `vault kv put`), "
-                f"or set vault_mount/vault_path in {section(self.profile)} of "
-                f"{display_path(config_path())}. The server at VAULT_ADDR is authoritative: to "
+                f"or set vault_mount/vault_path in {config_location(self.profile)}. "
+                "The server at VAULT_ADDR is authoritative: to "
                 "serve this profile from elsewhere, give it a credential_chain without vault"
             )
         except exceptions.VaultError as exc:

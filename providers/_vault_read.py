@@ -8,19 +8,18 @@ this module only talks to the server.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
 
-from alphacast._credentials import Credential
-from alphacast._files import display_path
+from alphacast import Credential
 from alphacast.chain import EXPIRY_MARGIN_SECONDS
-from alphacast.config import config_path
+from alphacast.config import config_location
+from alphacast.secrets import parse_seconds
 
-from ._vault_config import PROVIDER, AppRole, section
+from ._vault_config import PROVIDER, AppRole
 from ._vault_errors import ExplainsFailures, server_says
 
 
@@ -117,7 +116,7 @@ class Read(ExplainsFailures):
             self.fail(
                 f"the secret {target.where()} has no field {target.field!r} (fields: {fields}); "
                 f"store the key under {target.field!r} or set vault_field in "
-                f"{section(self.profile)} of {display_path(config_path())}"
+                f"{config_location(self.profile)}"
             )
         return data[target.field], expiries
 
@@ -125,7 +124,7 @@ class Read(ExplainsFailures):
         where = f"custom_metadata of {self.target.where()}"
         expiries = []
         if custom.get("ttl"):
-            seconds = _duration(str(custom["ttl"]))
+            seconds = parse_seconds(str(custom["ttl"]))
             if seconds is None:
                 self.fail(f"ttl = {custom['ttl']!r} in the {where} is not a duration like 1h")
             expiries.append(_now() + timedelta(seconds=seconds))
@@ -146,18 +145,3 @@ class Read(ExplainsFailures):
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|m|s)")
-_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0}
-
-
-def _duration(text: str) -> float | None:
-    """Seconds in ``3600``, ``90s``, ``15m`` or ``1h30m``; ``None`` if malformed."""
-    text = text.strip()
-    if re.fullmatch(r"\d+(?:\.\d+)?", text):
-        return float(text) if float(text) > 0 else None
-    if not text or _DURATION.sub("", text):
-        return None
-    seconds = sum(float(n) * _UNITS[unit] for n, unit in _DURATION.findall(text))
-    return seconds if seconds > 0 else None

@@ -26,10 +26,9 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from alphacast._credentials import Credential, CredentialProvider
-from alphacast._files import display_path, read_file_checking_privacy
-from alphacast.errors import CredentialError
+from alphacast import Credential, CredentialError, CredentialProvider
 from alphacast.hookspecs import hookimpl
+from alphacast.secrets import display_path, read_file_checking_privacy
 
 from ._common import serves_implicit_profile
 

@@ -21,15 +21,20 @@ from __future__ import annotations
 
 import getpass
 import os
-import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from alphacast._credentials import Credential, WritableCredentialProvider, validate_key
-from alphacast._files import display_path, read_secret_file, update_secret_file
+from alphacast import Credential, CredentialError, WritableCredentialProvider
 from alphacast.config import config_dir
-from alphacast.errors import CredentialError
 from alphacast.hookspecs import hookimpl
+from alphacast.secrets import (
+    display_path,
+    interactive,
+    read_secret_file,
+    read_secret_text,
+    update_secret_file,
+    validate_key,
+)
 
 from ._encrypted_format import (
     CIPHER_AES_GCM,
@@ -96,13 +101,6 @@ def encrypted_file_path() -> Path:
     return Path(override).expanduser() if override else config_dir() / "credentials.enc"
 
 
-def _interactive() -> bool:
-    try:
-        return sys.stdin is not None and sys.stdin.isatty()
-    except (ValueError, OSError):
-        return False
-
-
 class EncryptedFileProvider(WritableCredentialProvider):
     """Reads and writes the passphrase-encrypted credentials file."""
 
@@ -131,22 +129,18 @@ class EncryptedFileProvider(WritableCredentialProvider):
         named = os.environ.get(PASSPHRASE_FILE_VARIABLE)
         if named:
             source = Path(named).expanduser()
-            raw = read_secret_file(source, provider=self.name, profile=profile)
-            if raw is None:
+            value = read_secret_text(source, provider=self.name, profile=profile)
+            if value is None:
                 raise error(
                     f"{PASSPHRASE_FILE_VARIABLE} names {display_path(source)}, which does not "
                     "exist; create it (chmod 600) or unset the variable",
                     profile,
                 )
-            try:
-                value = raw.decode("utf-8").removesuffix("\n").removesuffix("\r")
-            except UnicodeDecodeError:
-                raise error(f"{display_path(source)} is not UTF-8 text", profile) from None
             return self._nonempty(value, display_path(source), profile)
         from_env = os.environ.get(PASSPHRASE_VARIABLE)
         if from_env is not None:
             return self._nonempty(from_env, PASSPHRASE_VARIABLE, profile)
-        if not _interactive():
+        if not interactive():
             return None
         if path in self._prompted:
             return self._prompted[path]

@@ -11,10 +11,9 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from alphacast._credentials import Credential, CredentialProvider
-from alphacast._files import display_path, read_secret_file
-from alphacast.errors import CredentialError
+from alphacast import Credential, CredentialError, CredentialProvider
 from alphacast.hookspecs import hookimpl
+from alphacast.secrets import display_path, read_secret_text
 
 from ._common import serves_implicit_profile
 
@@ -44,25 +43,15 @@ class EnvironmentProvider(CredentialProvider):
             return Credential(value, provider=self.name, source=KEY_VARIABLE, profile=profile)
         if key_file:
             path = Path(key_file).expanduser()
-            raw = read_secret_file(path, provider=self.name, profile=profile)
+            text = read_secret_text(path, provider=self.name, profile=profile)
             source = f"{FILE_VARIABLE}={display_path(path)}"
-            if raw is None:
+            if text is None:
                 raise CredentialError(
                     f"{FILE_VARIABLE} names {display_path(path)}, which does not exist; "
                     "mount the secret there or unset the variable",
                     provider=self.name,
                     profile=profile,
                 )
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                raise CredentialError(
-                    f"{display_path(path)} is not UTF-8 text; it should hold only the key",
-                    provider=self.name,
-                    profile=profile,
-                ) from None
-            # A single trailing newline is how most tools write a file: not a mistake.
-            text = text.removesuffix("\n").removesuffix("\r")
             return Credential(text, provider=self.name, source=source, profile=profile)
         return None
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from alphacast._credentials import Credential, CredentialProvider
+from alphacast import Credential, CredentialProvider
 from alphacast.hookspecs import hookimpl
 
 

@@ -19,14 +19,13 @@ prompt nobody will answer, and every backend call runs with a timeout
 from __future__ import annotations
 
 import os
-import sys
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from alphacast._credentials import Credential, WritableCredentialProvider, validate_key
-from alphacast.errors import CredentialError
+from alphacast import Credential, CredentialError, WritableCredentialProvider
 from alphacast.hookspecs import hookimpl
+from alphacast.secrets import interactive, seconds_setting, validate_key
 
 SERVICE = "alphacast"
 TIMEOUT_VARIABLE = "ALPHACAST_KEYRING_TIMEOUT"
@@ -60,13 +59,6 @@ def backend_name(backend: object) -> str:
     return f"{module}.{cls}"
 
 
-def _interactive() -> bool:
-    try:
-        return sys.stdin is not None and sys.stdin.isatty()
-    except (ValueError, OSError):
-        return False
-
-
 class KeyringProvider(WritableCredentialProvider):
     """Reads and writes keys in the system keyring."""
 
@@ -82,13 +74,9 @@ class KeyringProvider(WritableCredentialProvider):
         if self._timeout is not None:
             return self._timeout
         raw = os.environ.get(TIMEOUT_VARIABLE)
-        try:
-            return float(raw) if raw else DEFAULT_TIMEOUT
-        except ValueError:
-            raise CredentialError(
-                f"{TIMEOUT_VARIABLE} must be a number of seconds, got {raw!r}",
-                provider=self.name,
-            ) from None
+        if not raw:
+            return DEFAULT_TIMEOUT
+        return seconds_setting(raw, what=f"{TIMEOUT_VARIABLE}={raw!r}", provider=self.name)
 
     def _backend(self) -> Any:
         import keyring
@@ -99,7 +87,7 @@ class KeyringProvider(WritableCredentialProvider):
         self._last_unusable = isinstance(backend, fail.Keyring | null.Keyring)
         if self._last_unusable:
             raise _Unusable
-        if not _interactive():
+        if not interactive():
             _refuse_locked_secret_service(backend)
         return backend
 
@@ -120,7 +108,7 @@ class KeyringProvider(WritableCredentialProvider):
 
         worker = threading.Thread(target=work, name=f"alphacast-keyring-{action}", daemon=True)
         worker.start()
-        timeout = None if _interactive() else self._timeout_seconds()
+        timeout = None if interactive() else self._timeout_seconds()
         worker.join(timeout)
         if worker.is_alive():
             raise CredentialError(

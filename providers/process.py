@@ -44,12 +44,11 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import NoReturn
 
-from alphacast._credentials import Credential, CredentialProvider
-from alphacast._files import display_path
-from alphacast.config import config_path, profile_settings
-from alphacast.errors import CredentialError
+from alphacast import Credential, CredentialError, CredentialProvider
+from alphacast.config import config_location, profile_section, profile_settings
 from alphacast.hookspecs import hookimpl
 from alphacast.redact import REDACTED, redact_text
+from alphacast.secrets import seconds_setting
 
 COMMAND_SETTING = "credential_process"
 TIMEOUT_SETTING = "credential_process_timeout"
@@ -62,10 +61,6 @@ OUTPUT_LIMIT = 1 << 20
 _LONG_HEX = re.compile(r"(?<![0-9A-Za-z])[0-9A-Fa-f]{32,}(?![0-9A-Za-z])")
 _WINDOWS = sys.platform == "win32"
 _CHUNK = 65536
-
-
-def _section(profile: str) -> str:
-    return "[default]" if profile == "default" else f"[profile {profile}]"
 
 
 class ProcessProvider(CredentialProvider):
@@ -83,7 +78,7 @@ class ProcessProvider(CredentialProvider):
         return _Run(profile, line, settings).credential()
 
     def describe_miss(self, profile: str) -> str:
-        return f"no {COMMAND_SETTING} in {_section(profile)} of {display_path(config_path())}"
+        return f"no {COMMAND_SETTING} in {config_location(profile)}"
 
     def cache_key(self, profile: str) -> tuple[object, ...]:
         line = profile_settings(profile).get(COMMAND_SETTING, "").strip()
@@ -95,7 +90,7 @@ class _Run:
 
     def __init__(self, profile: str, line: str, settings: Mapping[str, str]) -> None:
         self.profile = profile
-        self.where = f"{COMMAND_SETTING} in {_section(profile)} of {display_path(config_path())}"
+        self.where = f"{COMMAND_SETTING} in {config_location(profile)}"
         #: What the command printed on stdout so far: masked wherever its stderr is shown.
         self.stdout = b""
         try:
@@ -117,16 +112,8 @@ class _Run:
         raw = settings.get(TIMEOUT_SETTING)
         if raw is None:
             return DEFAULT_TIMEOUT
-        try:
-            value = float(raw)
-        except ValueError:
-            value = -1.0
-        if not 0 < value < float("inf"):
-            self.fail(
-                f"{TIMEOUT_SETTING} = {raw!r} in {_section(self.profile)} "
-                "must be a number of seconds > 0"
-            )
-        return value
+        what = f"{TIMEOUT_SETTING} = {raw!r} in {profile_section(self.profile)}"
+        return seconds_setting(raw, what=what, provider=ProcessProvider.name, profile=self.profile)
 
     def credential(self) -> Credential:
         stdout, stderr = self._run()

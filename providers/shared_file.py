@@ -25,11 +25,16 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from alphacast._credentials import Credential, WritableCredentialProvider, validate_key
-from alphacast._files import display_path, read_secret_file, update_secret_file
+from alphacast import Credential, CredentialError, WritableCredentialProvider
 from alphacast.config import config_dir, expand_path, parse_ini
-from alphacast.errors import CredentialError
 from alphacast.hookspecs import hookimpl
+from alphacast.secrets import (
+    check_profile_name,
+    display_path,
+    read_secret_file,
+    update_secret_file,
+    validate_key,
+)
 
 FILE_VARIABLE = "ALPHACAST_SHARED_CREDENTIALS_FILE"
 OPTION = "api_key"
@@ -44,20 +49,6 @@ def shared_file_path() -> Path:
     expanded) or ``~/.alphacast/credentials``."""
     override = os.environ.get(FILE_VARIABLE)
     return expand_path(override) if override else config_dir() / "credentials"
-
-
-def check_profile_name(profile: str, *, provider: str) -> None:
-    """Refuse profile names that cannot be an INI section header."""
-    if (
-        not profile
-        or profile != profile.strip()
-        or any(ch in "[]" or not ch.isprintable() for ch in profile)
-    ):
-        raise CredentialError(
-            f"profile name {profile!r} cannot be stored: use letters, digits, '-', '_' or '.'",
-            provider=provider,
-            profile=profile,
-        )
 
 
 def parse_credentials(

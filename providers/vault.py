@@ -48,15 +48,19 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from alphacast._auth import connect_origin, is_loopback
-from alphacast._credentials import Credential, CredentialProvider
-from alphacast._files import display_path, read_secret_file
-from alphacast.config import config_path, profile_settings
-from alphacast.errors import AlphacastWarning, CredentialError
+from alphacast import AlphacastWarning, Credential, CredentialError, CredentialProvider
+from alphacast.config import config_location, profile_section, profile_settings
 from alphacast.hookspecs import hookimpl
 from alphacast.redact import redact_text
+from alphacast.secrets import (
+    connect_origin,
+    display_path,
+    is_loopback,
+    read_secret_file,
+    seconds_setting,
+)
 
-from ._vault_config import PROVIDER, AppRole, Target, Token, section
+from ._vault_config import PROVIDER, AppRole, Target, Token
 from ._vault_errors import TIMEOUT_VARIABLE, fail
 from ._vault_read import Read
 
@@ -130,25 +134,13 @@ def _target(address: str, profile: str, settings: Mapping[str, str]) -> Target:
     return Target.for_profile(address, namespace[1] if namespace else None, profile, settings)
 
 
-def _positive_number(raw: str, what: str, profile: str) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not value > 0 or value == float("inf"):
-        raise CredentialError(
-            f"{what} must be a positive number of seconds",
-            provider=PROVIDER,
-            profile=profile,
-        )
-    return value
-
-
 def _timeout(profile: str) -> float:
     raw = os.environ.get(TIMEOUT_VARIABLE)
     if not raw:
         return DEFAULT_TIMEOUT
-    return _positive_number(raw, f"{TIMEOUT_VARIABLE}={raw!r}", profile)
+    return seconds_setting(
+        raw, what=f"{TIMEOUT_VARIABLE}={raw!r}", provider=PROVIDER, profile=profile
+    )
 
 
 def _verify() -> bool | str:
@@ -191,7 +183,7 @@ def _approle(settings: Mapping[str, str], target: Target, profile: str) -> AppRo
         fail(
             f"AppRole login to {target.address} is half configured: {missing} is "
             f"missing; set vault_role_id and vault_secret_id (or vault_secret_id_file) in "
-            f"{section(profile)} of {display_path(config_path())}, or "
+            f"{config_location(profile)}, or "
             "VAULT_ROLE_ID and VAULT_SECRET_ID",
             profile,
         )
@@ -212,7 +204,7 @@ def _token(target: Target, profile: str) -> Token:
         fail(
             f"no token to read {target.where()}: set VAULT_TOKEN, log in with "
             "`bao login` / `vault login` (writes ~/.vault-token), or configure AppRole "
-            f"(vault_role_id and vault_secret_id in {section(profile)})",
+            f"(vault_role_id and vault_secret_id in {profile_section(profile)})",
             profile,
         )
     return Token(token, f"token from {display_path(path)}")
@@ -241,10 +233,11 @@ class VaultProvider(CredentialProvider):
                 provider=self.name,
                 profile=profile,
             ) from None
-        refresh = _positive_number(
+        refresh = seconds_setting(
             settings.get("vault_refresh_seconds", str(DEFAULT_REFRESH_SECONDS)),
-            f"vault_refresh_seconds in {section(profile)}",
-            profile,
+            what=f"vault_refresh_seconds in {profile_section(profile)}",
+            provider=PROVIDER,
+            profile=profile,
         )
         timeout = _timeout(profile)
         verify = _verify()

@@ -1,4 +1,4 @@
-"""alphacast._files: permission checks, private creation, locking, atomic writes."""
+"""alphacast.secrets, its files: permission checks, private creation, locking, atomic writes."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from alphacast import CredentialError
-from alphacast._files import atomic_write, read_secret_file, update_secret_file
+from alphacast.secrets import atomic_write, read_secret_file, update_secret_file
 
 SECRET = b"ak_files_0123456789abcdef"
 
@@ -112,7 +112,7 @@ _ADD_PROFILE = textwrap.dedent(
     """
     import configparser, io, sys, time
     from pathlib import Path
-    from alphacast._files import update_secret_file
+    from alphacast.secrets import update_secret_file
 
     path, name, start = Path(sys.argv[1]), sys.argv[2], float(sys.argv[3])
     while time.time() < start:
@@ -154,7 +154,7 @@ _WRITE_FOREVER = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from alphacast._files import atomic_write
+    from alphacast.secrets import atomic_write
 
     path = Path(sys.argv[1])
     size = 4 * 1024 * 1024
@@ -322,7 +322,7 @@ def test_a_symlink_planted_at_the_lock_file_is_never_followed(isolated_env, tmp_
 
 
 def test_the_lock_file_is_private_and_stays_out_of_the_way(isolated_env):
-    from alphacast._files import locked
+    from alphacast.secrets import locked
 
     path = isolated_env / ".alphacast" / "credentials"
     with locked(path, provider="test"):

@@ -59,3 +59,10 @@ def test_the_emulator_depends_on_nothing_above_it():
     for path in (ROOT / "alphacast" / "emulator").glob("*.py"):
         reaching_up = {name for name in _imports(path) if name.startswith(above)}
         assert not reaching_up, f"{path.name} imports {reaching_up}"
+
+
+def test_built_in_providers_use_only_what_a_plugin_may_import():
+    private = re.compile(r"^alphacast\.(_|.*\._)")
+    for path in (ROOT / "providers").glob("*.py"):
+        used = {name for name in _imports(path) if private.match(name) and not name.startswith("alphacast.providers")}
+        assert not used, f"providers/{path.name} imports private {sorted(used)}"

@@ -12,8 +12,9 @@ from alphacast import plugins
 from alphacast._credentials import WritableCredentialProvider
 from alphacast.chain import CredentialChain
 from alphacast.cli._output import print_json
-from alphacast.config import check_profile_name, select_profile
+from alphacast.config import select_profile
 from alphacast.errors import APIError, CredentialError
+from alphacast.secrets import check_profile_name
 
 
 def cmd_list(args: argparse.Namespace) -> int:

@@ -102,7 +102,7 @@ def test_passphrase_file(provider, enc_file, monkeypatch, tmp_path):
 def test_prompt_when_interactive(provider, enc_file, monkeypatch):
     provider.store("prod", PROD)
     monkeypatch.delenv("ALPHACAST_PASSPHRASE")
-    monkeypatch.setattr(encrypted_file, "_interactive", lambda: True)
+    monkeypatch.setattr(encrypted_file, "interactive", lambda: True)
     asked = []
     monkeypatch.setattr(
         encrypted_file.getpass, "getpass", lambda prompt: asked.append(prompt) or PASSPHRASE

@@ -244,7 +244,7 @@ def test_timeout_setting_is_validated(home, value):
     configure(home, "prod", "/bin/true", f"credential_process_timeout = {value}\n")
     text = error_of()
     assert f"credential_process_timeout = {value!r} in [profile prod]" in text
-    assert "must be a number of seconds > 0" in text
+    assert "must be a positive number of seconds" in text
 
 
 def test_unbalanced_quotes_are_an_error(home):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -81,6 +83,45 @@ def test_a_directory_in_place_of_the_file_stops_the_chain(secrets):
     (secrets / "alphacast-default").mkdir()
     with pytest.raises(alphacast.CredentialError, match="is a directory"):
         SecretsDirProvider().resolve("default")
+
+
+def _feed_fifo_when_opened(path: Path, data: bytes, within: float) -> None:
+    """Write ``data`` to the FIFO at ``path`` if a reader opens it within ``within`` s."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)  # ENXIO while no reader
+        except OSError:
+            time.sleep(0.05)
+            continue
+        with os.fdopen(fd, "wb") as pipe:
+            pipe.write(data)
+        return
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_named_pipe_in_place_of_the_file_is_refused_at_once(secrets):
+    # Read through alphacast.secrets: a FIFO (which would block a plain read until
+    # something writes to it) is refused without waiting for a writer.
+    path = secrets / "alphacast-default"
+    os.mkfifo(path, 0o600)
+    feeder = threading.Thread(
+        target=_feed_fifo_when_opened, args=(path, b"ak_fed_through_a_fifo_01\n", 3.0), daemon=True
+    )
+    feeder.start()
+    started = time.monotonic()
+    with pytest.raises(alphacast.CredentialError, match="named pipe"):
+        SecretsDirProvider().resolve("default")
+    assert time.monotonic() - started < 1.0
+    feeder.join()
+
+
+def test_a_world_readable_file_the_platform_mounted_is_read(secrets):
+    path = secrets / "alphacast-default"
+    path.write_text("ak_secrets_mount_mode_0444\n")
+    path.chmod(0o444)
+    credential = SecretsDirProvider().resolve("default")
+    assert credential is not None and credential.api_key == "ak_secrets_mount_mode_0444"
 
 
 def test_whitespace_inside_the_key_stops_the_chain_without_showing_it(secrets):

@@ -6,13 +6,15 @@ secrets as files. The file holds the key alone; one trailing newline is
 ignored. A missing directory or file is a miss (the chain goes on); a file that
 exists but cannot be read or holds no usable key stops the chain.
 
-The directory belongs to the platform (a tmpfs mount whose files are often
-root-owned and mode 0444), so the file's mode is not checked: keep the
-directory itself out of other users' reach.
+The file is read with the SDK's kit for plugins, :mod:`alphacast.secrets`: a
+named pipe, socket or directory in place of the file is refused at once (never
+a hang). The directory belongs to the platform (a tmpfs mount whose files are
+often root-owned and mode 0444), so the file's owner and mode are not checked
+(``private=False``): keep the directory itself out of other users' reach.
 
 This plugin uses only the public API of the SDK: ``alphacast.Credential``,
-``alphacast.CredentialProvider``, ``alphacast.CredentialError`` and
-``alphacast.hookimpl``.
+``alphacast.CredentialProvider``, ``alphacast.hookimpl`` and
+``alphacast.secrets``.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import alphacast
+from alphacast.secrets import read_secret_text
 
 DIRECTORY_VARIABLE = "ALPHACAST_SECRETS_DIR"
 DEFAULT_DIRECTORY = "/run/secrets"
@@ -51,32 +54,11 @@ class SecretsDirProvider(alphacast.CredentialProvider):
         path = self.path_for(profile)
         if path is None:
             return None
-        try:
-            raw = path.read_bytes()
-        except (FileNotFoundError, NotADirectoryError):
+        # None if the file is missing; CredentialError if it is not a regular file,
+        # cannot be read or is not UTF-8. One trailing newline is dropped.
+        text = read_secret_text(path, provider=self.name, profile=profile, private=False)
+        if text is None:
             return None
-        except IsADirectoryError:
-            raise alphacast.CredentialError(
-                f"{path} is a directory, not a file holding the key",
-                provider=self.name,
-                profile=profile,
-            ) from None
-        except OSError as exc:
-            raise alphacast.CredentialError(
-                f"cannot read {path}: {exc.strerror}; check the file and its permissions",
-                provider=self.name,
-                profile=profile,
-            ) from None
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise alphacast.CredentialError(
-                f"{path} is not UTF-8 text; it should hold only the key",
-                provider=self.name,
-                profile=profile,
-            ) from None
-        # A single trailing newline is how `echo` and most tools write a file.
-        text = text.removesuffix("\n").removesuffix("\r")
         return alphacast.Credential(
             text, provider=self.name, source=f"{self.name} {path}", profile=profile
         )

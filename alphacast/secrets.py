@@ -1,45 +1,68 @@
-"""Reading and writing secret files safely.
+"""The kit for credential providers: what the built-ins use, public for plugins.
 
-Reads open the file without blocking (``O_NONBLOCK``) and refuse anything but a
-regular file, so a named pipe, socket, device or directory planted where a
-config or secret file belongs is an error at once, never a hang. On POSIX they
-also refuse a file that group or others can read or that another user owns,
-checked on the opened file descriptor (no race between check and read), as
-OpenSSH, libpq and Python's netrc do.
+Every built-in provider imports only public modules, and what it needs to read
+and write secrets safely is here, so a third-party plugin can do all it does.
 
-Writes create directories 0700 and files 0600 at creation time, write to a
-temporary file with a fresh random name in the same directory and rename it
-over the target (never following a symlink), under an exclusive lock so
-concurrent writers serialise instead of losing each other's updates.
+Reading (:func:`read_secret_file`, :func:`read_secret_text`): the file is opened
+without blocking (``O_NONBLOCK``) and anything but a regular file is refused, so a
+named pipe, socket, device or directory planted where a secret belongs is an
+error at once, never a hang. On POSIX a file that group or others can access, or
+that another user (other than root) owns, is refused too, checked on the opened
+file descriptor (no race between check and read), as OpenSSH, libpq and Python's
+netrc do.
+
+Writing (:func:`update_secret_file`, :func:`atomic_write`, :func:`locked`):
+directories are created 0700 and files 0600 at creation time; the data goes to a
+temporary file with a fresh random name in the same directory, renamed over the
+target (never following a symlink), under an exclusive lock so concurrent
+writers serialise instead of losing each other's updates.
 
 Platforms: the lock is :mod:`filelock`'s (``flock`` on POSIX, ``LockFileEx`` on
-Windows), so nothing here needs :mod:`fcntl`. On Windows the permission bits and
-owner of a file do not reflect its ACL (``st_mode`` only carries the read-only
-flag and ``st_uid`` is always 0), so the owner and mode checks are skipped
-there; files are created in the user's profile directory
-(``%USERPROFILE%\\.alphacast``), whose inherited ACL gives access to the user,
-SYSTEM and Administrators only. The regular-file check applies everywhere.
+Windows). On Windows the permission bits and owner of a file do not reflect its
+ACL (``st_mode`` only carries the read-only flag and ``st_uid`` is always 0), so
+the owner and mode checks are skipped there; the SDK's files live in the user's
+profile directory (``%USERPROFILE%\\.alphacast``), whose inherited ACL gives
+access to the user, SYSTEM and Administrators only. The regular-file check, the
+atomic rename and the lock apply everywhere.
+
+Every function raises :class:`~alphacast.CredentialError` naming the
+``provider`` and ``profile`` it is given, with a message that says how to fix
+the problem and never contains a key.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
+import re
 import stat
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from alphacast._auth import connect_origin, is_loopback
+from alphacast._credentials import DEFAULT_PROFILE, validate_key
 from alphacast.errors import CredentialError
 
 __all__ = [
+    "DEFAULT_PROFILE",
     "LOCK_TIMEOUT",
     "atomic_write",
+    "check_profile_name",
+    "connect_origin",
     "display_path",
+    "interactive",
+    "is_loopback",
     "locked",
+    "parse_seconds",
     "read_file_checking_privacy",
     "read_secret_file",
+    "read_secret_text",
+    "seconds_setting",
     "update_secret_file",
+    "validate_key",
 ]
 
 #: Seconds :func:`locked` waits for another process to release a file's lock.
@@ -60,18 +83,45 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def read_secret_file(path: Path, *, provider: str, profile: str | None = None) -> bytes | None:
+def read_secret_file(
+    path: Path, *, provider: str, profile: str | None = None, private: bool = True
+) -> bytes | None:
     """The bytes of ``path``, or ``None`` if it does not exist.
 
     Raises CredentialError if the file is not a regular file (a FIFO, socket,
-    device or directory: refused without blocking), is unreadable, or, on
-    POSIX, is readable by group or others or owned by another user (on
-    Windows these two are not checked: see the module docstring).
+    device or directory: refused without blocking, on every platform) or cannot
+    be read. On POSIX it also raises if the file is accessible by group or others
+    or owned by another user than you or root; on Windows these two are not
+    checked (see the module docstring). ``private=False`` skips them everywhere,
+    for files the platform owns and protects, such as a container's secrets mount
+    (often root-owned, mode 0444).
     """
     data, problem = read_file_checking_privacy(path, provider=provider, profile=profile)
-    if problem is not None:
+    if problem is not None and private:
         raise problem
     return data
+
+
+def read_secret_text(
+    path: Path, *, provider: str, profile: str | None = None, private: bool = True
+) -> str | None:
+    """:func:`read_secret_file` as UTF-8 text, without one trailing newline (how
+    ``echo`` and most tools end a file); ``None`` if it does not exist.
+
+    Text that is not UTF-8 is a CredentialError, which never shows the bytes.
+    """
+    raw = read_secret_file(path, provider=provider, profile=profile, private=private)
+    if raw is None:
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CredentialError(
+            f"{display_path(path)} is not UTF-8 text; it should hold only the secret",
+            provider=provider,
+            profile=profile,
+        ) from None
+    return text.removesuffix("\n").removesuffix("\r")
 
 
 def read_file_checking_privacy(
@@ -284,3 +334,76 @@ def update_secret_file(
     with locked(path, provider=provider, profile=profile):
         current = read_secret_file(path, provider=provider, profile=profile)
         atomic_write(path, change(current))
+
+
+def check_profile_name(profile: str, *, provider: str = "config") -> str:
+    """``profile``, if it can name a profile in messages, files and stores.
+
+    Raises CredentialError for a name that looks like an API key (a key typed
+    where a profile goes would be shown in messages and written as a section
+    name; the message does not show it), and for one that cannot be an INI
+    section name: empty, with surrounding whitespace, ``[``, ``]`` or a
+    non-printable character. The same on every platform.
+    """
+    from alphacast.redact import redact_text
+
+    if redact_text(profile) != profile:
+        raise CredentialError(
+            "the profile name looks like an API key (not shown). A profile is a name "
+            "such as 'prod'; pass a key as Alphacast(api_key), or store it under a "
+            "profile with `alphacast auth set PROFILE --store STORE`",
+            provider=provider,
+        )
+    if (
+        not profile
+        or profile != profile.strip()
+        or any(ch in "[]" or not ch.isprintable() for ch in profile)
+    ):
+        raise CredentialError(
+            f"profile name {profile!r} cannot be stored or looked up: use letters, "
+            "digits, '-', '_' or '.'",
+            provider=provider,
+            profile=profile,
+        )
+    return profile
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|m|s)")
+_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0}
+
+
+def parse_seconds(text: str) -> float | None:
+    """Seconds in ``30``, ``2.5``, ``90s``, ``15m``, ``1h`` or ``1h30m`` (Vault's
+    and Go's style); ``None`` unless it is a finite number greater than zero."""
+    text = text.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        if not text or _DURATION.sub("", text):
+            return None
+        seconds = sum(float(n) * _UNITS[unit] for n, unit in _DURATION.findall(text))
+    return seconds if 0 < seconds and math.isfinite(seconds) else None
+
+
+def seconds_setting(text: str, *, what: str, provider: str, profile: str | None = None) -> float:
+    """:func:`parse_seconds`, or a CredentialError saying ``what`` (the setting
+    and where it is, such as ``"ALPHACAST_KEYRING_TIMEOUT='soon'"``) is not a
+    duration. The message is redacted: a key pasted there is not shown."""
+    seconds = parse_seconds(text)
+    if seconds is None:
+        from alphacast.redact import redact_text
+
+        raise CredentialError(
+            redact_text(f"{what} must be a positive number of seconds (such as 30, 90s or 15m)"),
+            provider=provider,
+            profile=profile,
+        )
+    return seconds
+
+
+def interactive() -> bool:
+    """Whether a person can answer a prompt: standard input is a terminal."""
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (ValueError, OSError):  # closed or detached
+        return False
