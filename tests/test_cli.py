@@ -121,8 +121,14 @@ def test_a_key_pasted_on_the_command_line_is_not_echoed_nor_stored(isolated_env:
 )
 def test_no_usage_error_repeats_a_key_wherever_it_is_pasted(argv):
     result = alphacast(*(word.format(key=PLAIN_KEY) for word in argv), check=False)
-    assert result.returncode == 2 and "error:" in result.stderr
-    assert PLAIN_KEY not in result.stderr and PLAIN_KEY[:12] not in result.stderr
+    if argv[-1].startswith("-h") and sys.version_info >= (3, 13):
+        # Python 3.13's argparse reads "-hXYZ" as -h followed by more short flags and
+        # prints the help, where 3.11 and 3.12 refuse the attached value.
+        assert result.returncode == 0 and result.stdout.startswith("usage:")
+    else:
+        assert result.returncode == 2 and "error:" in result.stderr
+    output = result.stdout + result.stderr
+    assert PLAIN_KEY not in output and PLAIN_KEY[:12] not in output
 
 
 def test_short_mistakes_are_still_shown_as_typed():
