@@ -79,3 +79,9 @@ def test_a_rejected_certificate_is_final():
     assert POLICY.next_wait("GET", 1, error=wrapped) is None
     dropped = requests.exceptions.SSLError(ssl.SSLEOFError(8, "EOF occurred in violation of protocol"))
     assert POLICY.next_wait("GET", 1, error=dropped) is not None
+
+
+@pytest.mark.parametrize("header", ["\xb2", "\u0663", "1.5", "soon", ""])
+def test_a_retry_after_that_is_not_ascii_seconds_or_a_date_falls_back_to_backoff(header: str):
+    wait = POLICY.next_wait("GET", 1, status=503, retry_after=header)
+    assert wait is not None and 0 <= wait <= 0.01

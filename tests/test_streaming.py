@@ -269,3 +269,21 @@ def test_a_planted_partial_file_symlink_is_never_followed(dataset, tmp_path: Pat
     assert not target.is_symlink()
     leftovers = [p.name for p in tmp_path.iterdir() if p.name not in ("victim", "out.csv", "out.csv.part")]
     assert leftovers == []
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("length", ["12abc", "\xb2", "-5"])
+def test_a_malformed_content_length_is_never_a_raw_value_error(tmp_path: Path, length: str):
+    from alphacast import AlphacastError
+
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nConnection: close\r\nContent-Length: " + length.encode("latin-1") + b"\r\n\r\n"
+    target = tmp_path / "out.csv"
+    with cutting_server(head, _ROWS) as url:
+        with Alphacast("ak_stream_test_123456", api_url=url, workspace_url=url) as client:
+            try:
+                client.datasets.dataset(9).download_data(path=target)
+            except AlphacastError as exc:  # refused by the HTTP layer: fine, but ours
+                assert "ak_stream_test_123456" not in str(exc)
+                assert sorted(p.name for p in tmp_path.iterdir()) == []
+            else:
+                assert target.read_bytes() == _ROWS

@@ -81,8 +81,11 @@ def _to_destination(
     progress: bool,
 ) -> Destination:
     response = transport.request("GET", path, params=query, stream=True)
-    length = response.headers.get("Content-Length")
-    bar = Progress("download", int(length) if length else None, enabled=progress)
+    length = response.headers.get("Content-Length", "").strip()
+    # Only for the progress bar: a malformed header (the body is read to its end
+    # either way) just leaves the total unknown.
+    total = int(length) if length.isascii() and length.isdigit() else None
+    bar = Progress("download", total, enabled=progress)
 
     def read() -> None:
         if isinstance(destination, str | os.PathLike):
