@@ -29,12 +29,12 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from alphacast._credentials import Credential, CredentialProvider
+from alphacast._forksafe import ForkSafeLock
 from alphacast.config import profile_settings, select_profile, split_names
 from alphacast.errors import CredentialError, NoCredentialError, PluginError
 from alphacast.redact import redact_text, remember_key
@@ -112,9 +112,9 @@ class Attempt:
     credential: Credential | None = None
 
 
-_cache_lock = threading.Lock()
+_cache_lock = ForkSafeLock()
 _cache: dict[tuple[object, ...], _Held] = {}
-_flight_locks: dict[tuple[object, ...], threading.Lock] = {}
+_flight_locks: dict[tuple[object, ...], ForkSafeLock] = {}
 
 
 def clear_cache() -> None:
@@ -123,9 +123,12 @@ def clear_cache() -> None:
         _cache.clear()
 
 
-def _flight_lock(key: tuple[object, ...]) -> threading.Lock:
+def _flight_lock(key: tuple[object, ...]) -> ForkSafeLock:
     with _cache_lock:
-        return _flight_locks.setdefault(key, threading.Lock())
+        lock = _flight_locks.get(key)
+        if lock is None:
+            lock = _flight_locks[key] = ForkSafeLock()
+        return lock
 
 
 def _call_provider(provider: CredentialProvider, profile: str) -> Credential | None:
@@ -346,7 +349,7 @@ class ResolvedCredential:
         remember_key(credential.api_key)
         self._held = _Held.obtained(credential)
         self.provider = provider
-        self._lock = threading.Lock()
+        self._lock = ForkSafeLock()
 
     @classmethod
     def _holding(cls, held: _Held, provider: CredentialProvider) -> ResolvedCredential:

@@ -11,7 +11,6 @@ broken (see :func:`registry`) and contributes nothing.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -21,6 +20,7 @@ import pluggy
 
 from alphacast import hookspecs
 from alphacast._credentials import CredentialProvider
+from alphacast._forksafe import ForkSafeLock
 from alphacast.config import split_names
 from alphacast.redact import redact_text
 
@@ -52,7 +52,7 @@ class Registry:
         return [p for p in self.plugins if p.error is not None]
 
 
-_lock = threading.Lock()
+_lock = ForkSafeLock()
 _registry: Registry | None = None
 _extra: list[tuple[str, object]] = []
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
+
+from alphacast._forksafe import ForkSafeLock
 
 __all__ = ["REDACTED", "RedactingFilter", "install_log_filters", "redact_text", "remember_key"]
 
@@ -26,7 +27,7 @@ _PATTERNS = (
 _TOKEN = re.compile(r"[A-Za-z0-9+/_\-]{20,}={0,2}")
 _HEX = re.compile(r"[0-9A-Fa-f]{16,}")
 
-_keys_lock = threading.Lock()
+_keys_lock = ForkSafeLock()
 _known_keys: set[str] = set()
 _key_pattern: re.Pattern[str] | None = None
 
@@ -91,7 +92,7 @@ class RedactingFilter(logging.Filter):
 
 
 _installed = False
-_install_lock = threading.Lock()
+_install_lock = ForkSafeLock()
 
 #: Loggers of the libraries under the transport that log request lines or URLs.
 _LIBRARY_LOGGERS = ("urllib3.connectionpool", "urllib3.util.retry", "requests", "alphacast")

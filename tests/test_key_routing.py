@@ -9,7 +9,9 @@ from __future__ import annotations
 import base64
 import multiprocessing
 import os
+import signal
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,6 +22,8 @@ from alphacast import (
     Alphacast,
     AlphacastError,
     ConnectionFailedError,
+    Credential,
+    CredentialProvider,
     InsecureTransportError,
     RetryPolicy,
 )
@@ -284,3 +288,45 @@ def _read_own(client: Alphacast, repo: dict[str, object], *, exit_when_done: boo
     if exit_when_done:
         os._exit(0 if set(answers) == {repo["id"]} else 1)
     assert set(answers) == {repo["id"]}
+
+
+class _SlowProvider(CredentialProvider):
+    """Takes a while to resolve: a slow credential_process or Vault read."""
+
+    name = "slow-test"
+    cacheable = True
+
+    def __init__(self, started: threading.Event) -> None:
+        self.started = started
+
+    def resolve(self, profile: str) -> Credential | None:
+        self.started.set()
+        time.sleep(1.5)
+        return Credential("ak_slow_0123456789abcdef", provider=self.name, source="slow")
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.skipif(
+    not hasattr(os, "fork"), reason="fork() exists only on POSIX; spawn starts clean"
+)
+def test_a_fork_while_another_thread_resolves_does_not_hang_the_child():
+    started = threading.Event()
+    provider = _SlowProvider(started)
+    # another thread is inside the chain (holding its locks) when the process forks
+    resolving = threading.Thread(
+        target=lambda: Alphacast(provider=provider, api_url="http://127.0.0.1:9").close()
+    )
+    resolving.start()
+    assert started.wait(10)
+    pid = os.fork()
+    if pid == 0:  # the child: resolve the same profile, with a deadline of its own
+        signal.alarm(20)
+        try:
+            with Alphacast(provider=provider, api_url="http://127.0.0.1:9") as client:
+                os._exit(0 if client.credential.provider == "slow-test" else 1)
+        finally:
+            os._exit(2)
+    resolving.join()
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status), "the child hung (killed by its alarm) or crashed"
+    assert os.WEXITSTATUS(status) == 0
