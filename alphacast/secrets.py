@@ -17,7 +17,7 @@ temporary file with a fresh random name in the same directory, renamed over the
 target (never following a symlink), under an exclusive lock so concurrent
 writers serialise instead of losing each other's updates.
 
-Platforms: the lock is :mod:`filelock`'s (``flock`` on POSIX, ``LockFileEx`` on
+Platforms: the lock is ``filelock``'s (``flock`` on POSIX, ``LockFileEx`` on
 Windows). On Windows the permission bits and owner of a file do not reflect its
 ACL (``st_mode`` only carries the read-only flag and ``st_uid`` is always 0), so
 the owner and mode checks are skipped there; the SDK's files live in the user's
@@ -238,7 +238,7 @@ def locked(
 ) -> Iterator[None]:
     """Hold an exclusive lock on ``path`` (through ``path.lock``, created 0600) for the block.
 
-    Cross-platform (:mod:`filelock`). A symlink at ``path.lock`` is refused,
+    Cross-platform (``filelock``). A symlink at ``path.lock`` is refused,
     never followed; waiting longer than :data:`LOCK_TIMEOUT` is a CredentialError
     naming the lock file.
     """
@@ -292,7 +292,7 @@ def atomic_write(path: Path, data: bytes) -> None:
 
     The temporary file gets a fresh unpredictable name in the same directory and
     is created exclusively, 0600, without following symlinks
-    (:func:`tempfile.mkstemp`), fsynced, then renamed over ``path``; a symlink
+    (``tempfile.mkstemp``), fsynced, then renamed over ``path``; a symlink
     at ``path`` is replaced, not followed. Call it under :func:`locked` when
     read-modify-write.
     """

@@ -58,6 +58,7 @@ nitpick_ignore = [
     ("py:class", "collections.abc.Sequence"),
     ("py:class", "collections.abc.Mapping"),
     ("py:class", "collections.abc.Iterator"),
+    ("py:class", "collections.abc.Callable"),
     ("py:class", "pluggy.HookimplMarker"),
     ("py:class", "ClassVar"),
     ("py:class", "logging.LogRecord"),
