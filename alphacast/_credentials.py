@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import abc
+import dataclasses
 import warnings
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -24,6 +26,13 @@ def validate_key(api_key: object, *, provider: str, source: str, profile: str | 
     Whitespace or control characters inside the key, an empty key or a non-string
     are errors. Neither a message nor a warning ever contains the key.
     """
+    return _checked_key(api_key, provider=provider, source=source, profile=profile, stacklevel=4)
+
+
+def _checked_key(
+    api_key: object, *, provider: str, source: str, profile: str | None, stacklevel: int
+) -> str:
+    """:func:`validate_key`, warning ``stacklevel`` frames up (the caller's caller)."""
     if not isinstance(api_key, str):
         raise CredentialError(
             f"the key from {source} is a {type(api_key).__name__}, not a string",
@@ -56,73 +65,46 @@ def validate_key(api_key: object, *, provider: str, source: str, profile: str | 
             f"{'they were' if len(accidents) > 1 or accidents[0].endswith('quotes') else 'it was'}"
             " stripped (fix the stored value to silence this warning)",
             AlphacastWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
     return stripped
 
 
+@dataclass(frozen=True, slots=True, repr=False)
 class Credential:
-    """An API key with where it came from. Immutable.
+    """An API key with where it came from. Immutable; cannot be pickled.
 
     ``repr`` and ``str`` show the provider, source, profile and a fingerprint
-    (at most the last four characters of the key), never the key.
+    (at most the last four characters of the key), never the key. Two credentials
+    are equal when their key, provider, source and profile are.
     """
 
-    __slots__ = ("_api_key", "expires_at", "fingerprint", "profile", "provider", "source")
-
+    #: The key itself. Treat it like a password.
+    api_key: str
+    _: KW_ONLY
     provider: str
     source: str
-    profile: str
-    fingerprint: str
-    expires_at: datetime | None
+    profile: str = DEFAULT_PROFILE
+    expires_at: datetime | None = field(default=None, compare=False)
+    fingerprint: str = field(init=False, compare=False)
 
-    def __init__(
-        self,
-        api_key: str,
-        *,
-        provider: str,
-        source: str,
-        profile: str = DEFAULT_PROFILE,
-        expires_at: datetime | None = None,
-    ) -> None:
-        key = validate_key(api_key, provider=provider, source=source, profile=profile)
-        if expires_at is not None and expires_at.tzinfo is None:
-            expires_at = expires_at.replace(tzinfo=UTC)
+    def __post_init__(self) -> None:
+        # The key is checked (and stripped) here; a naive expiry is taken as UTC.
         set_ = object.__setattr__
-        set_(self, "_api_key", key)
-        set_(self, "provider", provider)
-        set_(self, "source", source)
-        set_(self, "profile", profile)
-        set_(self, "expires_at", expires_at)
-        set_(self, "fingerprint", _fingerprint(key))
-
-    @property
-    def api_key(self) -> str:
-        """The key itself. Treat it like a password."""
-        key: str = self._api_key  # type: ignore[attr-defined]
-        return key
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError("Credential is immutable")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError("Credential is immutable")
+        checked = _checked_key(
+            self.api_key,
+            provider=self.provider,
+            source=self.source,
+            profile=self.profile,
+            stacklevel=4,
+        )
+        set_(self, "api_key", checked)
+        if self.expires_at is not None and self.expires_at.tzinfo is None:
+            set_(self, "expires_at", self.expires_at.replace(tzinfo=UTC))
+        set_(self, "fingerprint", _fingerprint(checked))
 
     def __reduce__(self) -> Any:
         raise TypeError("a Credential cannot be pickled: it would write the key out")
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Credential):
-            return NotImplemented
-        return (self.api_key, self.provider, self.source, self.profile) == (
-            other.api_key,
-            other.provider,
-            other.source,
-            other.profile,
-        )
-
-    def __hash__(self) -> int:
-        return hash((self.api_key, self.provider, self.source, self.profile))
 
     def expires_within(self, seconds: float) -> bool:
         """True if the credential expires less than ``seconds`` from now."""
@@ -132,13 +114,7 @@ class Credential:
 
     def with_profile(self, profile: str) -> Credential:
         """The same key and provenance, labelled with ``profile``."""
-        return Credential(
-            self.api_key,
-            provider=self.provider,
-            source=self.source,
-            profile=profile,
-            expires_at=self.expires_at,
-        )
+        return dataclasses.replace(self, profile=profile)
 
     def __repr__(self) -> str:
         expiry = f", expires_at={self.expires_at.isoformat()!r}" if self.expires_at else ""
