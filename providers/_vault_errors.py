@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
 from typing import Any, NoReturn
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
@@ -25,6 +26,41 @@ TIMEOUT_VARIABLE = "ALPHACAST_VAULT_TIMEOUT"
 
 def fail(message: str, profile: str) -> NoReturn:
     raise CredentialError(redact_text(message), provider=PROVIDER, profile=profile)
+
+
+class Redirected(requests.RequestException):
+    """The server answered a redirect (3xx), which is never followed: the token (a
+    header requests keeps across hosts) or an AppRole secret id would go with it, and
+    the other host's answer would be taken for the server's."""
+
+    def __init__(self, response: requests.Response) -> None:
+        super().__init__(f"the server answered {response.status_code}, a redirect")
+        self.status = response.status_code
+        #: Only where it points (scheme, host and port), never a path, query or user.
+        self.origin = _origin(response.url, response.headers.get("Location"))
+
+
+def _origin(url: str, location: str | None) -> str | None:
+    """``scheme://host[:port]`` of a redirect's target, if it names one."""
+    if not location:
+        return None
+    try:
+        parts = urlsplit(urljoin(url, location.strip()))
+        port = parts.port
+    except ValueError:
+        return None
+    host = parts.hostname
+    if parts.scheme not in ("http", "https") or not host:
+        return None
+    host = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
+
+
+def refuse_redirect(response: requests.Response, *args: object, **kwargs: object) -> None:
+    """A requests response hook: a redirect is an error, raised before it is followed."""
+    if 300 <= response.status_code < 400:
+        response.close()
+        raise Redirected(response)
 
 
 class ExplainsFailures:
@@ -93,6 +129,8 @@ class ExplainsFailures:
                 f"the server failed reading {where}: {server_says(exc)}; check its health "
                 "(sealed? standby?) and try again"
             )
+        except Redirected as exc:
+            self.fail(self._redirected(exc))
         except requests.exceptions.SSLError as exc:
             self.fail(
                 f"TLS verification failed reading {where}: {_reason(exc)}. Set VAULT_CACERT to "
@@ -106,6 +144,20 @@ class ExplainsFailures:
                 "VAULT_ADDR and that the server is up and reachable from here, or raise "
                 f"{TIMEOUT_VARIABLE} (now {self.timeout:g} s)"
             )
+
+    def _redirected(self, exc: Redirected) -> str:
+        to = f" to {exc.origin}" if exc.origin else ""
+        if_intended = (
+            f"; if {exc.origin} is the server to use, set VAULT_ADDR to it" if exc.origin else ""
+        )
+        return (
+            f"the Vault server at {self.target.address} answered a redirect "
+            f"({exc.status}){to}: "
+            "redirects are never followed (the token or the AppRole secret id would go "
+            "with it), so nothing was sent there. A standby node of a Vault cluster "
+            "redirects to the active node: set VAULT_ADDR to the active node's address or "
+            f"to the cluster's load-balanced address{if_intended}"
+        )
 
     def _token_valid(self) -> bool:
         try:

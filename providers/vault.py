@@ -27,7 +27,9 @@ ignored. Plain ``http://`` is refused, before any connection, unless the server
 is on a loopback address (127.0.0.0/8, ``::1`` or ``localhost``, the rule
 that applies to the API): the token and the
 key would cross the network in clear. A loopback server is never reached through
-a proxy from the environment (``HTTP_PROXY``), which would see both.
+a proxy from the environment (``HTTP_PROXY``), which would see both. A redirect
+is never followed (the token would go with it): an answer of 3xx is an error
+naming where it points, as a standby node's redirect to the active node is.
 ``VAULT_NAMESPACE``/``BAO_NAMESPACE`` select a namespace. Requests time out
 after ``ALPHACAST_VAULT_TIMEOUT`` seconds (default 3).
 
@@ -61,7 +63,7 @@ from alphacast.secrets import (
 )
 
 from ._vault_config import PROVIDER, AppRole, Target, Token
-from ._vault_errors import TIMEOUT_VARIABLE, fail
+from ._vault_errors import TIMEOUT_VARIABLE, fail, refuse_redirect
 from ._vault_read import Read
 
 __all__ = [
@@ -210,6 +212,22 @@ def _token(target: Target, profile: str) -> Token:
     return Token(token, f"token from {display_path(path)}")
 
 
+class _NoRedirects(requests.Session):
+    """A session that never follows a redirect and makes every 3xx answer an error.
+
+    requests keeps ``X-Vault-Token`` (not a header it knows to strip) when it follows
+    a redirect to another host, even from https to http, and re-sends an AppRole
+    login's body: the server's word on where to go is not enough to send them.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hooks["response"].append(refuse_redirect)
+
+    def get_redirect_target(self, resp: requests.Response) -> str | None:
+        return None
+
+
 class VaultProvider(CredentialProvider):
     """Reads the key of a profile from a Vault or OpenBao KV engine."""
 
@@ -242,7 +260,7 @@ class VaultProvider(CredentialProvider):
         timeout = _timeout(profile)
         verify = _verify()
         login = _approle(settings, target, profile) or _token(target, profile)
-        with requests.Session() as session:
+        with _NoRedirects() as session:
             # hvac prefers the session's verify over its own argument: set both.
             session.verify = verify
             client = hvac.Client(
@@ -253,6 +271,7 @@ class VaultProvider(CredentialProvider):
                 session=session,
                 namespace=target.namespace,
                 proxies=proxies,
+                allow_redirects=False,
             )
             return Read(hvac, client, target, login, profile, timeout).credential(refresh)
 
