@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 import requests
 
@@ -58,13 +58,23 @@ class Read(ExplainsFailures):
     def _login(self, approle: AppRole) -> None:
         mount = approle.mount
         try:
-            self.client.auth.approle.login(approle.role_id, approle.secret_id, mount_point=mount)
+            answer = self.client.auth.approle.login(
+                approle.role_id, approle.secret_id, use_token=False, mount_point=mount
+            )
         except self.hvac.exceptions.VaultError as exc:
             self.fail(
                 f"AppRole login at {self.target.address} (auth/{mount}/login) failed "
                 f"({server_says(exc)}); check the role id and secret id (secret ids expire "
                 "and may be single-use) and vault_approle_mount"
             )
+        auth = answer.get("auth") if isinstance(answer, dict) else None
+        token = auth.get("client_token") if isinstance(auth, dict) else None
+        if not isinstance(token, str) or not token.strip():
+            self._not_vault(
+                f"the answer to the AppRole login (auth/{mount}/login)",
+                "a token in auth.client_token",
+            )
+        self.client.token = token
 
     def _logout(self) -> None:
         # The login token is needed no more: do not let them pile up on the server.
@@ -81,7 +91,14 @@ class Read(ExplainsFailures):
                 answer = self.client.adapter.get(f"/v1/sys/internal/ui/mounts/{self.target.mount}")
             except (self.hvac.exceptions.Forbidden, self.hvac.exceptions.InvalidPath):
                 return 2  # not allowed to ask: assume the common case
-        options = answer.get("data", {}).get("options") if isinstance(answer, dict) else None
+        data = answer.get("data") if isinstance(answer, dict) else None
+        if not isinstance(data, dict):
+            self._not_vault(
+                f"the answer about the mount {self.target.mount!r} "
+                f"(sys/internal/ui/mounts/{self.target.mount})",
+                "a data object",
+            )
+        options = data.get("options")
         return 2 if isinstance(options, dict) and options.get("version") == "2" else 1
 
     def _read(self, version: int) -> Mapping[str, Any]:
@@ -95,9 +112,19 @@ class Read(ExplainsFailures):
                 answer = self.client.secrets.kv.v1.read_secret(
                     target.path, mount_point=target.mount
                 )
-        if not isinstance(answer, dict) or not isinstance(answer.get("data"), dict):
-            self.fail(f"unexpected answer from {target.where()}: not a KV v{version} secret")
-        return answer
+        problem = _kv_problem(answer, version)
+        if problem:
+            self._not_vault(f"the answer for {target.mount}/{target.path} (KV v{version})", problem)
+        secret: Mapping[str, Any] = answer
+        return secret
+
+    def _not_vault(self, what: str, expected: str) -> NoReturn:
+        """A malformed answer: no Vault or OpenBao sends it."""
+        self.fail(
+            f"{what} from {self.target.address} is not what Vault sends (expected {expected}); "
+            "check that VAULT_ADDR names the Vault or OpenBao server itself, not a proxy "
+            "or another service"
+        )
 
     def _field(self, answer: Mapping[str, Any], version: int) -> tuple[Any, list[datetime]]:
         """The field's value, and the expiry times the server states for it."""
@@ -109,7 +136,7 @@ class Read(ExplainsFailures):
             expiries.append(_now() + timedelta(seconds=lease))
         if version == 2:
             metadata = data.get("metadata") or {}
-            data = data.get("data") or {}
+            data = data["data"]
             expiries += self._metadata_expiry(metadata.get("custom_metadata") or {})
         if target.field not in data:
             fields = ", ".join(sorted(map(str, data))) or "none"
@@ -141,6 +168,26 @@ class Read(ExplainsFailures):
                 )
             expiries.append(stated)
         return expiries
+
+
+def _kv_problem(answer: object, version: int) -> str | None:
+    """What a KV read's answer lacks that Vault always sends, if anything."""
+    if not isinstance(answer, dict) or not isinstance(answer.get("data"), dict):
+        return "a JSON object with a data object"
+    lease = answer.get("lease_duration")
+    if lease is not None and (not isinstance(lease, int) or isinstance(lease, bool)):
+        return "lease_duration in whole seconds"
+    if version == 2:
+        data = answer["data"]
+        if not isinstance(data.get("data"), dict):
+            return "the secret's fields in a data.data object"
+        metadata = data.get("metadata")
+        if metadata is not None and not isinstance(metadata, dict):
+            return "data.metadata to be an object"
+        custom = (metadata or {}).get("custom_metadata")
+        if custom is not None and not isinstance(custom, dict):
+            return "data.metadata.custom_metadata to be an object"
+    return None
 
 
 def _now() -> datetime:
