@@ -20,22 +20,12 @@ from alphacast._argparse import (
     user_words,
 )
 from alphacast._version import __version__
+from alphacast.cli._options import add_debug, add_json, add_profile, leaves, profile_name
 from alphacast.cli._output import CommandError, describe_os_error, print_json
-from alphacast.errors import AlphacastError
-from alphacast.redact import looks_like_key
+from alphacast.cli._profiles import check_named_profile, explain_failure
+from alphacast.errors import AlphacastError, CredentialError
 
 Handler = Callable[[argparse.Namespace], int]
-
-
-def _profile_name(text: str) -> str:
-    """A profile name, refused (unshown) when it looks like a key: it would be echoed
-    in the command's output and messages."""
-    if looks_like_key(text):
-        raise argparse.ArgumentTypeError(
-            "the profile name looks like an API key (not shown); a profile is a name such "
-            "as 'prod', and a key never goes on the command line"
-        )
-    return text
 
 
 def _filter(text: str) -> tuple[str, str]:
@@ -43,18 +33,6 @@ def _filter(text: str) -> tuple[str, str]:
     if not sep or not column:
         raise argparse.ArgumentTypeError("expected COLUMN=VALUE")
     return column, value
-
-
-def _add_profile(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--profile",
-        type=_profile_name,
-        help="profile to use (default: ALPHACAST_PROFILE, else 'default')",
-    )
-
-
-def _add_json(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="print JSON for scripts")
 
 
 def _add_progress(parser: argparse.ArgumentParser) -> None:
@@ -75,36 +53,36 @@ def _auth_parsers(sub: Any) -> None:
     )
 
     p = commands.add_parser("list", help="every provider in chain order with its status")
-    _add_profile(p)
-    _add_json(p)
+    add_profile(p)
+    add_json(p)
     p.set_defaults(handler=auth.cmd_list)
 
     p = commands.add_parser("which", help="the provider that supplies the key")
-    _add_profile(p)
-    _add_json(p)
+    add_profile(p)
+    add_json(p)
     p.set_defaults(handler=auth.cmd_which)
 
     p = commands.add_parser(
         "set", help="store a key (read from stdin, or a hidden prompt on a terminal)"
     )
     p.add_argument(
-        "profile", type=_profile_name, metavar="PROFILE", help="profile to store the key for"
+        "profile", type=profile_name, metavar="PROFILE", help="profile to store the key for"
     )
     p.add_argument("--store", required=True, help="writable provider, e.g. shared-file")
-    _add_json(p)
-    p.set_defaults(handler=auth.cmd_set)
+    add_json(p)
+    p.set_defaults(handler=auth.cmd_set, creates_profile=True)
 
     p = commands.add_parser("delete", help="delete a stored key")
     p.add_argument(
-        "profile", type=_profile_name, metavar="PROFILE", help="profile whose key to delete"
+        "profile", type=profile_name, metavar="PROFILE", help="profile whose key to delete"
     )
     p.add_argument("--store", required=True, help="writable provider, e.g. shared-file")
-    _add_json(p)
-    p.set_defaults(handler=auth.cmd_delete)
+    add_json(p)
+    p.set_defaults(handler=auth.cmd_delete, creates_profile=True)
 
     p = commands.add_parser("test", help="call the API with the key and explain a 401 or 403")
-    _add_profile(p)
-    _add_json(p)
+    add_profile(p)
+    add_json(p)
     p.set_defaults(handler=auth.cmd_test)
 
 
@@ -140,9 +118,9 @@ def _data_parsers(sub: Any) -> None:
     p.add_argument(
         "--string-column", action="append", default=[], help="column of text, not numbers (repeat)"
     )
-    _add_profile(p)
+    add_profile(p)
     _add_progress(p)
-    _add_json(p)
+    add_json(p)
     p.set_defaults(handler=data.cmd_upload)
 
     p = commands.add_parser("download", help="download a dataset's data")
@@ -165,7 +143,7 @@ def _data_parsers(sub: Any) -> None:
         metavar="COLUMN=VALUE",
         help="keep rows whose entity COLUMN is VALUE (repeat)",
     )
-    _add_profile(p)
+    add_profile(p)
     _add_progress(p)
     p.set_defaults(handler=data.cmd_download)
 
@@ -182,8 +160,8 @@ def _data_parsers(sub: Any) -> None:
     p.add_argument(
         "--exclude-deprecated", action="store_true", help="leave deprecated datasets out"
     )
-    _add_profile(p)
-    _add_json(p)
+    add_profile(p)
+    add_json(p)
     p.set_defaults(handler=data.cmd_search)
 
 
@@ -194,12 +172,15 @@ def build_parser() -> argparse.ArgumentParser:
         description="Alphacast SDK command line: credentials, data, and a local emulator.",
     )
     parser.add_argument("--version", action="version", version=f"alphacast {__version__}")
-    parser.add_argument(
-        "--debug",
-        action="store_true",
-        help="log what happens (providers asked, requests, retries) to stderr; keys masked",
-    )
+    # Global options: accepted here and after the subcommand alike.
+    add_debug(parser, default=False)
+    add_profile(parser, default=None)
+    add_json(parser, default=False)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", help="what to do")
+
+    from alphacast.cli import _exec
+
+    _exec.add_parser(sub)
 
     p = sub.add_parser("demo", help="the main workflow, offline, against the emulator")
     p.set_defaults(handler=_demo)
@@ -209,11 +190,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_emulator)
 
     p = sub.add_parser("plugins", help="provider plugins, and those that failed to load")
-    _add_json(p)
+    add_json(p)
     p.set_defaults(handler=_plugins)
 
     _auth_parsers(sub)
     _data_parsers(sub)
+    for leaf in leaves(parser):
+        if leaf.add_help:  # `emulator` hands every word to its own parser
+            add_debug(leaf)
     return parser
 
 
@@ -312,7 +296,11 @@ def _dispatch(argv: list[str]) -> int:
             _log_to_stderr()
         handler: Handler = args.handler
         try:
+            if args.profile and not getattr(args, "creates_profile", False):
+                check_named_profile(args.profile)
             return handler(args)
+        except CredentialError as exc:
+            return _fail(str(explain_failure(exc)))
         except (AlphacastError, CommandError) as exc:
             # Messages are written key-free; masking again costs nothing here, and
             # catches a value of the command line that the API echoed back.
