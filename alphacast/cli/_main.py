@@ -57,6 +57,10 @@ def _auth_parsers(sub: Any) -> None:
     add_json(p)
     p.set_defaults(handler=auth.cmd_list)
 
+    from alphacast.cli import _status
+
+    _status.add_parser(commands)
+
     p = commands.add_parser("which", help="the provider that supplies the key")
     add_profile(p)
     add_json(p)
