@@ -101,9 +101,7 @@ def test_an_approle_login_is_not_resent_to_another_host(monkeypatch):
         monkeypatch.setenv("VAULT_SECRET_ID", SECRET_ID)
         text = error_of()
         assert other.seen == []
-    assert [(seen.method, seen.path) for seen in front.seen] == [
-        ("POST", "/v1/auth/approle/login")
-    ]
+    assert [(seen.method, seen.path) for seen in front.seen] == [("POST", "/v1/auth/approle/login")]
     assert_explains_the_redirect(text, front.url, other.url, 307)
 
 
