@@ -8,8 +8,10 @@ A profile names the command in ``~/.alphacast/config``::
 
 The line is split like a POSIX shell would (``shlex``) and run without a shell:
 no pipes, globs or variable expansion; only a leading ``~`` in the program is
-expanded. The command inherits the environment, reads nothing on stdin and
-must print one JSON object on stdout::
+expanded. The command inherits the environment but for the SDK's own secrets
+(:data:`SECRET_VARIABLES`: ``ALPHACAST_API_KEY``, ``ALPHACAST_PASSPHRASE`` and
+the ``_FILE`` forms; ``VAULT_TOKEN`` and the like are kept), reads nothing on
+stdin and must print one JSON object on stdout::
 
     {"api_key": "ak_...", "expires_at": "2030-01-01T00:00:00Z"}
 
@@ -17,9 +19,10 @@ must print one JSON object on stdout::
 command again shortly before then. A profile without ``credential_process`` is a
 miss. A command that cannot be started, fails, times out or prints something
 else is a :class:`CredentialError` with its stderr (truncated, with anything the
-same run printed on stdout, the key above all, and anything key-shaped masked,
-even when the command then fails). Messages name the program only (``argv[0]``),
-never its arguments, which may carry secrets such as a passphrase or token.
+same run printed on stdout, the key above all, and anything key-shaped masked:
+long hex or base64 words, Vault tokens, JWTs; even when the command then fails).
+Messages name the program only (``argv[0]``), never its arguments, which may
+carry secrets such as a passphrase or token.
 
 The timeout covers the whole run: the command is started in its own process
 group (session on POSIX) and everything in it is killed at the deadline, also
@@ -47,7 +50,7 @@ from typing import NoReturn
 from alphacast import Credential, CredentialError, CredentialProvider
 from alphacast.config import config_location, profile_section, profile_settings
 from alphacast.hookspecs import hookimpl
-from alphacast.redact import REDACTED, redact_text
+from alphacast.redact import REDACTED, looks_like_key, redact_text
 from alphacast.secrets import seconds_setting
 
 COMMAND_SETTING = "credential_process"
@@ -57,8 +60,25 @@ DEFAULT_TIMEOUT = 30.0
 STDERR_LIMIT = 1000
 #: Bytes read at most from each of the command's stdout and stderr.
 OUTPUT_LIMIT = 1 << 20
+#: The SDK's own secrets in the environment, which the command does not get: the
+#: default account's key (the ``env`` provider serves it to no named profile) and
+#: the encrypted store's passphrase, or the files holding them.
+SECRET_VARIABLES = frozenset(
+    {
+        "ALPHACAST_API_KEY",
+        "ALPHACAST_API_KEY_FILE",
+        "ALPHACAST_PASSPHRASE",
+        "ALPHACAST_PASSPHRASE_FILE",
+    }
+)
 #: A hex string this long is taken for a secret (a token or a raw key) in stderr.
 _LONG_HEX = re.compile(r"(?<![0-9A-Za-z])[0-9A-Fa-f]{32,}(?![0-9A-Za-z])")
+#: A Vault or OpenBao token (``hvs.``/``hvb.``/``hvr.``, or the older ``s.``/``b.``/``r.``).
+_VAULT_TOKEN = re.compile(r"(?<![\w.\-])(?:hv[sbr]|[sbr])\.[A-Za-z0-9_\-]{16,}")
+#: A JWT (or JWE): base64url parts joined by dots, the first a JSON object (``eyJ``).
+_JWT = re.compile(r"(?<![\w.\-])eyJ[A-Za-z0-9_\-]{6,}(?:\.[A-Za-z0-9_\-]*){2,}")
+#: A word of stderr, as :func:`looks_like_key` judges them.
+_WORD = re.compile(r"[A-Za-z0-9+/_\-]+={0,2}")
 _WINDOWS = sys.platform == "win32"
 _CHUNK = 65536
 
@@ -179,6 +199,7 @@ class _Run:
                 self.argv,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
+                env=_environment(),
                 stderr=subprocess.PIPE,
                 start_new_session=not _WINDOWS,
                 creationflags=getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0) if _WINDOWS else 0,
@@ -324,6 +345,13 @@ class _Output:
             done.set()
 
 
+def _environment() -> dict[str, str]:
+    """The command's environment: this process's, without :data:`SECRET_VARIABLES`."""
+    return {
+        name: value for name, value in os.environ.items() if name.upper() not in SECRET_VARIABLES
+    }
+
+
 def _finished(process: subprocess.Popen[bytes]) -> bool:
     """Whether the command has exited, without reaping it where the platform allows:
     its pid, which names its process group, stays reserved until it is killed."""
@@ -382,9 +410,17 @@ def _clean(stderr: bytes, secrets: Iterable[str] = ()) -> str:
     for secret in sorted(secrets, key=len, reverse=True):
         text = text.replace(secret, REDACTED)
     text = _LONG_HEX.sub(REDACTED, text)
+    text = _VAULT_TOKEN.sub(REDACTED, _JWT.sub(REDACTED, text))
+    text = _WORD.sub(_mask_key_shaped, text)
     if len(text) > STDERR_LIMIT:
         text = "…" + text[-STDERR_LIMIT:]
     return "  " + redact_text(text).replace("\n", "\n  ")
+
+
+def _mask_key_shaped(word: re.Match[str]) -> str:
+    # An Alphacast key is left to redact_text, which shows it as ak_***.
+    key_shaped = looks_like_key(word[0]) and not word[0].startswith("ak_")
+    return REDACTED if key_shaped else word[0]
 
 
 @hookimpl

@@ -405,3 +405,68 @@ class TestProcessContract(ProviderContract):
     def corrupt_store(self, provider, profile):
         self._script(profile).write_text(f"#!{sys.executable}\nprint('not json')\n")
         return True
+
+
+# -- what the command is given, and what of its stderr is shown ----------------------------
+
+SDK_SECRETS = {
+    "ALPHACAST_API_KEY": "ak_default_account_0123456789",
+    "ALPHACAST_API_KEY_FILE": "/run/secrets/default-account-key",
+    "ALPHACAST_PASSPHRASE": "correct horse battery staple",
+    "ALPHACAST_PASSPHRASE_FILE": "/run/secrets/alphacast-passphrase",
+}
+KEPT = {
+    "VAULT_ADDR": "https://vault.example.com:8200",
+    "VAULT_TOKEN": "hvs.CAESIGx8Yk3mQ9pLr2TzW7vN1uB5qXcJ0aHs",
+    "BAO_TOKEN": "s.Qm9vYmFyYmF6cXV4MTIzNDU2",
+    "ALPHACAST_API_URL": "https://api.example.com",
+}
+
+
+def test_the_command_does_not_get_the_sdks_own_secrets(home, command, tmp_path, monkeypatch):
+    # ALPHACAST_API_KEY is the default account's key: the env provider serves it to no
+    # named profile, and prod's command must not be handed it either.
+    for name, value in {**SDK_SECRETS, **KEPT}.items():
+        monkeypatch.setenv(name, value)
+    seen = tmp_path / "environment.json"
+    script = command(
+        f"""
+        json.dump(dict(os.environ), open({str(seen)!r}, "w"))
+        print(json.dumps({{"api_key": "ak_prod_account_000000001"}}))
+        """
+    )
+    configure(home, "prod", str(script))
+    credential = ProcessProvider().resolve("prod")
+    assert credential is not None and credential.api_key == "ak_prod_account_000000001"
+    environment = json.loads(seen.read_text())
+    assert not set(SDK_SECRETS) & set(environment)
+    assert {name: environment.get(name) for name in KEPT} == KEPT  # `vault kv get` needs them
+    assert environment["PATH"] == os.environ["PATH"]
+    assert os.environ["ALPHACAST_API_KEY"] == SDK_SECRETS["ALPHACAST_API_KEY"]  # ours is intact
+
+
+STDERR_TOKENS = {
+    "vault": "hvs.CAESIGx8Yk3mQ9pLr2TzW7vN1uB5qXcJ0aHs",
+    "legacy-vault": "s.Qm9vYmFyYmF6cXV4MTIzNDU2",
+    "jwt": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+    "github": "ghp_R4nd0mT0k3nV4lu3Abc123XyZ987qwe",
+    "base64": "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFiY2RlZg==",
+    "secret-id": "6f1c2a8e-3b1d-4c9e-9a7f-2e5d8b0c4f13",
+    "other-vendor": "xk_live_Q2h3bYt9ZrPq7LmN",
+}
+ORDINARY = (
+    "error: GET https://vault.example.com:8200/v1/secret/data/alphacast/prod failed "
+    "(permission denied, status 403) at 2030-01-01T00:00:00Z; see /var/log/get-key.log "
+    "and run `vault login -method=oidc` or check credential_process_timeout"
+)
+
+
+def test_stderr_masks_every_key_shaped_word_and_keeps_ordinary_words(home, command):
+    lines = [f"{name}: {token}" for name, token in STDERR_TOKENS.items()] + [ORDINARY]
+    script = command(f"sys.stderr.write({chr(10).join(lines)!r})\nsys.exit(3)\n")
+    configure(home, "prod", str(script))
+    text = error_of()
+    for name, token in STDERR_TOKENS.items():
+        assert token not in text
+        assert f"  {name}: ***\n" in text, name
+    assert ORDINARY in text
