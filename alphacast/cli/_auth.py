@@ -9,7 +9,7 @@ import sys
 from typing import Any
 
 from alphacast import plugins
-from alphacast._credentials import WritableCredentialProvider
+from alphacast._credentials import Credential, WritableCredentialProvider
 from alphacast.chain import CredentialChain
 from alphacast.cli._output import print_json
 from alphacast.config import select_profile
@@ -61,7 +61,7 @@ def cmd_which(args: argparse.Namespace) -> int:
     return 0
 
 
-def _writable(name: str) -> WritableCredentialProvider:
+def writable_store(name: str) -> WritableCredentialProvider:
     found = plugins.registry().providers
     provider = found.get(name)
     if not isinstance(provider, WritableCredentialProvider):
@@ -79,7 +79,7 @@ def _writable(name: str) -> WritableCredentialProvider:
     return provider
 
 
-def _read_key() -> str:
+def read_key() -> str:
     if sys.stdin is not None and sys.stdin.isatty():
         return getpass.getpass("Alphacast API key (input hidden): ")
     data = sys.stdin.read() if sys.stdin is not None else ""
@@ -89,8 +89,8 @@ def _read_key() -> str:
 
 def cmd_set(args: argparse.Namespace) -> int:
     check_profile_name(args.profile)
-    provider = _writable(args.store)
-    key = _read_key()
+    provider = writable_store(args.store)
+    key = read_key()
     if not key.strip():
         raise CredentialError(
             "no key was given: type it at the prompt, or pipe it on stdin "
@@ -99,13 +99,97 @@ def cmd_set(args: argparse.Namespace) -> int:
             provider="auth",
             profile=args.profile,
         )
-    where = provider.store(args.profile, key)
-    return _report(args, {"profile": args.profile, "store": provider.name, "stored": where})
+    if args.check:
+        from alphacast.cli._login import check_against_api
+        from alphacast.cli._settings import url_settings
+
+        key = Credential(key, provider="auth", source="the key given", profile=args.profile).api_key
+        check_against_api(key, args.profile, *url_settings(args.profile))
+    result = store_and_report(provider, args.profile, key, quiet=args.json)
+    return _report(args, result)
+
+
+def store_and_report(
+    provider: WritableCredentialProvider, profile: str, key: str, *, quiet: bool
+) -> dict[str, Any]:
+    """Store ``key``; warn (on stderr) about a provider that would shadow it, and say
+    which key it replaced. The result of ``auth set --json``."""
+    try:
+        old = provider.resolve(profile)
+    except CredentialError:
+        old = None
+    where = provider.store(profile, key)
+    new = Credential(key, provider=provider.name, source=where, profile=profile)
+    result: dict[str, Any] = {
+        "profile": profile,
+        "store": provider.name,
+        "stored": where,
+        "fingerprint": new.fingerprint,
+        "replaced": old.fingerprint if old is not None else None,
+    }
+    if old is not None and not quiet:
+        print(
+            f"replaced the key of profile {profile!r} in {provider.name}: "
+            f"fingerprint {old.fingerprint} -> {new.fingerprint}",
+            file=sys.stderr,
+        )
+    for warning in shadowing(provider, profile):
+        print(f"alphacast: warning: {warning}", file=sys.stderr)
+    return result
+
+
+def shadowing(provider: WritableCredentialProvider, profile: str) -> list[str]:
+    """Why the key just stored in ``provider`` would not be the one used for ``profile``."""
+    from alphacast.chain import resolve_with
+    from alphacast.config import select_profile
+
+    implicit, _ = select_profile(None)
+    chain = CredentialChain.for_profile(profile)
+    names = [p.name for p in chain.providers]
+    if provider.name not in names:
+        return [
+            f"{provider.name} is not in the credential chain of profile {profile!r} "
+            f"({', '.join(names)}), so the key stored there is not used; add it to "
+            "ALPHACAST_CREDENTIAL_CHAIN or to credential_chain in the config file"
+        ]
+    found = []
+    for earlier in chain.providers[: names.index(provider.name)]:
+        if earlier.ambient and profile != implicit:
+            continue  # serves only the implicit profile, which this is not
+        try:
+            credential = resolve_with(earlier, profile)
+        except CredentialError as exc:
+            found.append(
+                f"{earlier.name} comes before {provider.name} in the chain and fails for "
+                f"profile {profile!r}, so the stored key is not reached: "
+                f"{str(exc).splitlines()[0]}"
+            )
+            continue
+        if credential is not None:
+            found.append(
+                f"{earlier.name} ({credential.source}, fingerprint {credential.fingerprint}) "
+                f"comes before {provider.name} in the chain and has a key for profile "
+                f"{profile!r}: that key is used, not the one just stored; "
+                f"{_fix(earlier.name, profile)}"
+            )
+    return found
+
+
+def _fix(name: str, profile: str) -> str:
+    if name == "env":
+        return "unset ALPHACAST_API_KEY and ALPHACAST_API_KEY_FILE"
+    store = plugins.registry().providers.get(name)
+    if isinstance(store, WritableCredentialProvider):
+        return f"delete it with `alphacast auth delete {profile} --store {name}`"
+    return (
+        f"remove it from {name}, or order the chain (ALPHACAST_CREDENTIAL_CHAIN, or "
+        "credential_chain in the config file)"
+    )
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
     check_profile_name(args.profile)
-    provider = _writable(args.store)
+    provider = writable_store(args.store)
     deleted = provider.delete(args.profile)
     _report(args, {"profile": args.profile, "store": provider.name, "deleted": deleted})
     return 0 if deleted else 1

@@ -23,7 +23,7 @@ from alphacast._version import __version__
 from alphacast.cli._options import add_debug, add_json, add_profile, leaves, profile_name
 from alphacast.cli._output import CommandError, describe_os_error, print_json
 from alphacast.cli._profiles import check_named_profile, explain_failure
-from alphacast.errors import AlphacastError, CredentialError
+from alphacast.errors import AlphacastError, ConnectionFailedError, CredentialError
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -57,8 +57,9 @@ def _auth_parsers(sub: Any) -> None:
     add_json(p)
     p.set_defaults(handler=auth.cmd_list)
 
-    from alphacast.cli import _status
+    from alphacast.cli import _login, _status
 
+    _login.add_parser(commands)
     _status.add_parser(commands)
 
     p = commands.add_parser("which", help="the provider that supplies the key")
@@ -73,6 +74,9 @@ def _auth_parsers(sub: Any) -> None:
         "profile", type=profile_name, metavar="PROFILE", help="profile to store the key for"
     )
     p.add_argument("--store", required=True, help="writable provider, e.g. shared-file")
+    p.add_argument(
+        "--check", action="store_true", help="check the key against the API before storing it"
+    )
     add_json(p)
     p.set_defaults(handler=auth.cmd_set, creates_profile=True)
 
@@ -199,6 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     _auth_parsers(sub)
     _data_parsers(sub)
+    from alphacast.cli import _config
+
+    _config.add_parsers(sub)
     for leaf in leaves(parser):
         if leaf.add_help:  # `emulator` hands every word to its own parser
             add_debug(leaf)
@@ -305,6 +312,8 @@ def _dispatch(argv: list[str]) -> int:
             return handler(args)
         except CredentialError as exc:
             return _fail(str(explain_failure(exc)))
+        except ConnectionFailedError as exc:
+            return _fail(f"{exc}\n{_where_url_came_from(args)}")
         except (AlphacastError, CommandError) as exc:
             # Messages are written key-free; masking again costs nothing here, and
             # catches a value of the command line that the API echoed back.
@@ -317,6 +326,17 @@ def _dispatch(argv: list[str]) -> int:
             return _fail(describe_os_error(exc))
         except KeyboardInterrupt:
             return 130
+
+
+def _where_url_came_from(args: argparse.Namespace) -> str:
+    from alphacast.cli._settings import url_settings
+    from alphacast.config import select_profile
+
+    api_url, _ = url_settings(select_profile(args.profile)[0])
+    return (
+        f"api_url {api_url.value} is from {api_url.origin()}: is the service (or the "
+        "emulator) running there? (`alphacast config list` shows every setting's source)"
+    )
 
 
 def _fail(message: str) -> int:
