@@ -305,11 +305,21 @@ class CredentialChain:
             profile, attempts, broken_plugins=self.broken_plugins, explicit=explicit
         )
 
-    def inspect(self, profile: str, *, explicit: bool = False) -> list[Attempt]:
-        """Ask every provider (not stopping at the first) for ``auth list``."""
+    def inspect(
+        self, profile: str, *, explicit: bool = False, until_decided: bool = False
+    ) -> list[Attempt]:
+        """Ask every provider (not stopping at the first) for ``auth list``.
+
+        With ``until_decided``, the providers after the one that decides (its key is
+        used, or its error stops the chain) are listed as skipped, not asked: one
+        of them could prompt (for a passphrase) for an answer that changes nothing.
+        """
         result: list[Attempt] = []
+        decided: str | None = None
         for provider in self.providers:
             skip = self._skip_reason(provider, profile, explicit)
+            if skip is None and decided is not None:
+                skip = f"not consulted: {decided} decides for profile {profile!r}"
             if skip:
                 result.append(Attempt(provider.name, "skipped", skip))
                 continue
@@ -317,11 +327,13 @@ class CredentialChain:
                 credential = resolve_with(provider, profile)
             except CredentialError as exc:
                 result.append(Attempt(provider.name, "error", str(exc)))
+                decided = provider.name if until_decided else None
                 continue
             if credential is None:
                 result.append(Attempt(provider.name, "missing", _describe_miss(provider, profile)))
             else:
                 result.append(Attempt(provider.name, "resolved", credential.source, credential))
+                decided = provider.name if until_decided else None
         return result
 
 

@@ -19,7 +19,9 @@ from alphacast.secrets import check_profile_name
 
 def cmd_list(args: argparse.Namespace) -> int:
     profile, explicit = select_profile(args.profile)
-    attempts = CredentialChain.for_profile(profile).inspect(profile, explicit=explicit)
+    attempts = CredentialChain.for_profile(profile).inspect(
+        profile, explicit=explicit, until_decided=True
+    )
     winner = next((a.provider for a in attempts if a.status in ("resolved", "error")), None)
     rows = [
         {

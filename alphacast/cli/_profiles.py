@@ -188,8 +188,9 @@ def unknown_profile_error(profile: str, known: KnownProfiles) -> str:
     names = known.names()
     near = difflib.get_close_matches(profile, names, n=1)
     hint = f" (did you mean {near[0]!r}?)" if near else ""
+    where = "in no store that could be searched" if known.unlisted else "not set up anywhere"
     message = (
-        f"profile {profile!r} is not set up anywhere{hint}; known profiles: "
+        f"profile {profile!r} is {where}{hint}; known profiles: "
         f"{', '.join(names)}. To set it up: `alphacast auth login --profile {profile}`"
     )
     if known.unlisted:
@@ -203,9 +204,15 @@ def is_unknown(profile: str, known: KnownProfiles) -> bool:
 
 def check_named_profile(profile: str) -> None:
     """Refuse a profile named on the command line that no store has and that is a
-    near miss of one that exists, before any provider is asked (and may prompt)."""
+    near miss of one that exists, before any provider is asked (and may prompt).
+
+    Only when every store could be searched: an encrypted file whose passphrase is
+    not at hand, or Vault, may hold the profile, and only asking it can tell.
+    """
     known = known_profiles()
-    if is_unknown(profile, known) and difflib.get_close_matches(profile, known.names(), n=1):
+    if known.unlisted or not is_unknown(profile, known):
+        return
+    if difflib.get_close_matches(profile, known.names(), n=1):
         raise UnknownProfileError(unknown_profile_error(profile, known), profile=profile)
 
 
