@@ -18,6 +18,7 @@ places), so the masking is hand-written over the final message.
 from __future__ import annotations
 
 import argparse
+import difflib
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -27,6 +28,7 @@ from typing import NoReturn
 from alphacast.redact import REDACTED, looks_like_key, redact_text
 
 _UNRECOGNIZED = "unrecognized arguments: "
+_INVALID_CHOICE = re.compile(r"invalid choice: '(?P<word>[^']*)'")
 
 #: Words at least this long may be keys; shorter ones (a mistyped command) are shown.
 _MASKED_FROM = 12
@@ -76,6 +78,7 @@ class KeySafeArgumentParser(argparse.ArgumentParser):
     """
 
     def error(self, message: str) -> NoReturn:
+        message = self._suggest(message)
         if message.startswith(_UNRECOGNIZED):
             message = _describe_unrecognized(
                 message.removeprefix(_UNRECOGNIZED).split(),
@@ -83,6 +86,15 @@ class KeySafeArgumentParser(argparse.ArgumentParser):
                 advise=not self.prog.startswith("alphacast emulator"),
             )
         super().error(mask_user_words(self._mask_long_words(message)))
+
+    def _suggest(self, message: str) -> str:
+        """``invalid choice: 'atuh'`` gains ``(did you mean 'auth'?)``."""
+        found = _INVALID_CHOICE.search(message)
+        if found is None:
+            return message
+        choices = {str(c) for a in self._actions if a.choices is not None for c in a.choices}
+        near = difflib.get_close_matches(found["word"], sorted(choices), n=1)
+        return f"{message} (did you mean {near[0]!r}?)" if near else message
 
     def _mask_long_words(self, message: str) -> str:
         own = {word for action in self._actions for word in _names_of(action)}

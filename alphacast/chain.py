@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from alphacast._credentials import Credential, CredentialProvider
+from alphacast._credentials import DEFAULT_PROFILE, Credential, CredentialProvider
 from alphacast._forksafe import ForkSafeLock
 from alphacast.config import profile_settings, select_profile, split_names
 from alphacast.errors import CredentialError, NoCredentialError, PluginError
@@ -270,6 +270,13 @@ class CredentialChain:
     def _skip_reason(
         self, provider: CredentialProvider, profile: str, explicit: bool
     ) -> str | None:
+        if provider.ambient and explicit and profile == DEFAULT_PROFILE:
+            # "only serves the default profile" would contradict itself here.
+            return (
+                f"not consulted: profile {profile!r} was named explicitly (--profile or in "
+                f"code), and {provider.name} serves only a profile chosen without naming it; "
+                "leave out --profile default to use it"
+            )
         if provider.ambient and explicit:
             return (
                 f"not consulted: profile {profile!r} was named explicitly, and "

@@ -297,15 +297,57 @@ def run(argv: list[str]) -> int:
         return EXIT_BROKEN_PIPE
 
 
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    """A warning as one line, ``alphacast: warning: ...``, without a Python file path."""
+    text = " ".join(str(message).split())
+    print(f"alphacast: warning: {mask_user_words(text)}", file=sys.stderr)
+
+
+def _warn_about_unknown_plugin_names() -> None:
+    from importlib import metadata
+
+    from alphacast import plugins
+    from alphacast.config import split_names
+
+    named = split_names(os.environ.get("ALPHACAST_DISABLE_PLUGINS", ""))
+    if not named:
+        return
+    found = plugins.registry()
+    known = {ep.name for ep in metadata.entry_points(group=plugins.ENTRY_POINT_GROUP)}
+    known |= {info.name for info in found.plugins} | set(found.providers)
+    for name in named:
+        if name not in known:
+            import difflib
+
+            near = difflib.get_close_matches(name, sorted(known), n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            print(
+                f"alphacast: warning: ALPHACAST_DISABLE_PLUGINS names {name!r}, which is "
+                f"no installed plugin nor provider{hint}",
+                file=sys.stderr,
+            )
+
+
 def _dispatch(argv: list[str]) -> int:
     if argv[:1] == ["emulator"]:
         # The emulator parses its own options, --help included.
         return _emulator(argparse.Namespace(args=argv[1:]))
+    import warnings
+
+    warnings.showwarning = _show_warning
     with user_words(argv):
         args = parse_args_safely(build_parser(), argv)
         if args.debug:
             _log_to_stderr()
         handler: Handler = args.handler
+        _warn_about_unknown_plugin_names()
         try:
             if args.profile and not getattr(args, "creates_profile", False):
                 check_named_profile(args.profile)
