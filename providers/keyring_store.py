@@ -39,6 +39,8 @@ _FIX = (
     "choose another backend with PYTHON_KEYRING_BACKEND, or leave keyring out of "
     "ALPHACAST_CREDENTIAL_CHAIN"
 )
+#: "the key cannot be ...": the past participle of each action.
+_DONE = {"read": "read", "store": "stored", "delete": "deleted"}
 _UNLOCK_FIX = (
     "unlock it (log in to the desktop session, or run `keyring get alphacast PROFILE` "
     "in a terminal to get an unlock prompt), or leave keyring out of "
@@ -134,7 +136,7 @@ class KeyringProvider(WritableCredentialProvider):
         if isinstance(exc, KeyringLocked):
             return CredentialError(
                 f"the keyring ({backend}) is locked, so the key of profile {profile!r} "
-                f"cannot be {action}d; {_UNLOCK_FIX}",
+                f"cannot be {_DONE.get(action, action)}; {_UNLOCK_FIX}",
                 provider=self.name,
                 profile=profile,
             )
