@@ -66,7 +66,13 @@ def _positionals(parser: argparse.ArgumentParser) -> list[argparse.Action]:
 
 def _valid(action: argparse.Action, upload: Path, dataset_id: int) -> str:
     """A value the command accepts for the positional ``action``."""
-    return {"dataset_id": str(dataset_id), "file": str(upload), "query": "gdp", "profile": "prod"}[
+    return {
+        "dataset_id": str(dataset_id),
+        "file": str(upload),
+        "query": "gdp",
+        "profile": "prod",
+        "shell": "bash",
+    }[
         action.dest
     ]
 

@@ -186,9 +186,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_json(parser, default=False)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", help="what to do")
 
-    from alphacast.cli import _exec
+    from alphacast.cli import _completion, _exec
 
     _exec.add_parser(sub)
+    _completion.add_parser(sub)
 
     p = sub.add_parser("demo", help="the main workflow, offline, against the emulator")
     p.set_defaults(handler=_demo)
@@ -342,6 +343,10 @@ def _dispatch(argv: list[str]) -> int:
     import warnings
 
     warnings.showwarning = _show_warning
+    if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (see `completion`)
+        from alphacast.cli._completion import complete
+
+        complete(build_parser())
     with user_words(argv):
         args = parse_args_safely(build_parser(), argv)
         if args.debug:
