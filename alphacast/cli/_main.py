@@ -207,6 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
     from alphacast.cli import _config
 
     _config.add_parsers(sub)
+    from alphacast.cli import _keys
+
+    _keys.add_parser(sub)
     for leaf in leaves(parser):
         if leaf.add_help:  # `emulator` hands every word to its own parser
             add_debug(leaf)
