@@ -187,13 +187,9 @@ def _rewrite_notebook(text: str, profiles: dict[str, str]) -> str:
     except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds
         raise CannotRewrite(f"cannot be read as a notebook ({type(exc).__name__})") from None
     cells = list(notebook.get("cells", []))
-    code = [
-        i
-        for i, cell in enumerate(cells)
-        if cell.get("cell_type") == "code" and any(key in cell.source for key in profiles)
-    ]
+    code = [i for i, cell in enumerate(cells) if cell.get("cell_type") == "code"]
     try:
-        sources = PythonRewriter(profiles).rewrite([cells[i].source for i in code])
+        sources = PythonRewriter(profiles).rewrite_cells([cells[i].source for i in code])
     except CannotRewrite as exc:
         raise CannotRewrite(f"a code cell {exc}") from None
     for index, source in zip(code, sources, strict=True):

@@ -75,16 +75,36 @@ class PythonRewriter:
         self.removable: set[str] = set()
 
     def rewrite(self, sources: Sequence[str]) -> list[str]:
+        """The sources rewritten; CannotRewrite if one does not parse."""
         modules = [_parse(source) for source in sources]
-        self._survey(modules)
+        self._survey(modules, complete=True)
         return [self._transform(module) for module in modules]
 
-    def _survey(self, modules: list[cst.Module]) -> None:
+    def rewrite_cells(self, sources: Sequence[str]) -> list[str]:
+        """Notebook cells rewritten. A cell that does not parse (IPython magics) is
+        kept as it is if it holds no key; then no assignment is removed, since that
+        cell might read it."""
+        modules: list[cst.Module | None] = []
+        for source in sources:
+            try:
+                modules.append(_parse(source))
+            except CannotRewrite:
+                if any(key in source for key in self.profiles):
+                    raise
+                modules.append(None)
+        parsed = [m for m in modules if m is not None]
+        self._survey(parsed, complete=len(parsed) == len(modules))
+        return [
+            source if module is None else self._transform(module)
+            for source, module in zip(sources, modules, strict=True)
+        ]
+
+    def _survey(self, modules: list[cst.Module], *, complete: bool) -> None:
         survey = _Survey(self.profiles)
         for module in modules:
             module.visit(survey)
         self.variables = survey.variables
-        for name in self.variables:
+        for name in self.variables if complete else ():
             reads = survey.names[name] - survey.assigned[name]
             if survey.assigned[name] == 1 and reads == survey.as_key[name]:
                 self.removable.add(name)
@@ -171,6 +191,8 @@ class _Transformer(cst.CSTTransformer):
         self.needs_import = False
         self.has_alphacast_name = False
         self.in_removed = False
+        #: ids of the key arguments of Alphacast(...) calls (the tree holds the nodes)
+        self.call_keys: set[int] = set()
 
     def _line(self, node: cst.CSTNode) -> int:
         return self.get_metadata(PositionProvider, node).start.line
@@ -189,6 +211,12 @@ class _Transformer(cst.CSTTransformer):
         for alias in node.names:
             if isinstance(alias.name, cst.Name) and alias.name.value == "Alphacast":
                 self.has_alphacast_name = alias.asname is None
+
+    def visit_Call(self, node: cst.Call) -> None:
+        index = _key_argument(node) if _is_alphacast(node.func) else None
+        if index is not None:
+            # Replaced with the whole argument in leave_Call: no lookup, no import.
+            self.call_keys.add(id(node.args[index].value))
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         index = _key_argument(original_node) if _is_alphacast(original_node.func) else None
@@ -222,6 +250,8 @@ class _Transformer(cst.CSTTransformer):
         self, original_node: cst.SimpleString, updated_node: cst.SimpleString
     ) -> cst.BaseExpression:
         profile = self._profile(original_node)
+        if profile is not None and id(original_node) in self.call_keys:
+            return updated_node
         if profile is not None:
             if not self.in_removed:
                 self.needs_import = self.needs_import or not self.has_alphacast_name

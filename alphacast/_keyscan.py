@@ -83,6 +83,10 @@ class Finding:
         }
 
 
+class ScanError(Exception):
+    """A history that cannot be read; the message says why (and holds no key)."""
+
+
 def fingerprint(key: str) -> str:
     """The key's fingerprint, as ``auth which`` shows it."""
     return Credential(key, provider="keys", source="a scanned file").fingerprint
@@ -256,12 +260,10 @@ def _git(repo: Path, *args: str) -> str:
             timeout=600,
         )
     except FileNotFoundError:
-        raise CredentialError("--git needs git, which is not installed", provider="keys") from None
+        raise ScanError("--git needs git, which is not installed") from None
     if done.returncode:
         reason = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["failed"]
-        raise CredentialError(
-            f"cannot read the git history of {repo}: {reason[0]}", provider="keys"
-        )
+        raise ScanError(f"cannot read the git history of {repo}: {reason[0]}")
     return done.stdout.decode("utf-8", "replace")
 
 

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from alphacast._keyscan import Finding, Scanner, allowed_patterns
+from alphacast._keyscan import Finding, ScanError, Scanner, allowed_patterns
 from alphacast.cli._options import add_json, add_profile
 from alphacast.cli._output import CommandError, print_json
 from alphacast.redact import redact_text, remember_key
@@ -89,7 +89,10 @@ def cmd_scan(args: argparse.Namespace) -> int:
     history: list[Finding] = []
     if args.git:
         for top in dict.fromkeys(p if p.is_dir() else p.parent for p in paths):
-            history.extend(scanner.scan_git(top))
+            try:
+                history.extend(scanner.scan_git(top))
+            except ScanError as exc:
+                raise CommandError(str(exc)) from None
     if args.json:
         print_json([f.as_dict() for f in [*findings, *history]], indent=2)
     else:
