@@ -1,14 +1,27 @@
 """Docs that cannot rot.
 
-1. Every ``.. code-block:: python`` example in ``docs/`` runs, page by page, against a
-   real emulator (each page's examples in order, in one namespace), in the environment
-   ``docs/index.rst`` describes. An example may be skipped only with a stated reason,
-   by an RST comment right before it: ``.. doc-test: skip -- why``.
-2. Every hookspec, every public name in ``alphacast.__all__`` and every command of
+1. Every example runs as written (issue 14, item 4): page by page, each page's
+   examples in order, in a fresh HOME and an empty working folder, with only what
+   the page itself tells the reader to do. The one thing every page may assume is
+   what the quick start's "Follow along with the emulator" section sets up: an
+   emulator with the demo accounts ``alice`` and ``bob`` running, and
+   ``ALPHACAST_API_URL`` / ``ALPHACAST_WORKSPACE_URL`` pointing at it. No profile,
+   no ``.env``, no credentials file: a page that needs one stores it itself.
+
+   ``.. code-block:: python`` blocks run in one namespace per page. A
+   ``.. code-block:: console`` block runs too when an RST comment right before it
+   says ``.. doc-test: run``: each ``$ `` command (with ``\\`` continuation lines),
+   in bash, in the page's working folder, stopping at the first failure. A python
+   example may be skipped only with a stated reason: ``.. doc-test: skip -- why``.
+2. Code blocks are highlighted as what they are (``console``/``text``/``ini``, never
+   Python for a shell), INI samples parse as the SDK parses them, and the CLI
+   reference shows option names as literals (``--fail-status``, not an en dash).
+3. Every hookspec, every public name in ``alphacast.__all__`` and every command of
    the command line has an entry in the docs; every ``ALPHACAST_*`` variable the code
    reads is mentioned; every error class is on the troubleshooting page.
 
-``sphinx-build -W`` itself runs in CI and ``tox -e docs``, not here.
+``sphinx-build -W`` and the browser check (``tests/test_docs_browser.py``) run in CI
+and ``tox -e docs``.
 """
 
 from __future__ import annotations
@@ -17,6 +30,7 @@ import inspect
 import logging
 import os
 import re
+import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -36,8 +50,8 @@ PAGES = sorted(p for p in DOCS.rglob("*.rst") if "_build" not in p.parts)
 sys.path.insert(0, str(DOCS / "_ext"))
 import cli_reference  # noqa: E402 - the docs extension's renderer (no Sphinx needed)
 
-#: Profiles of the shared credentials file the examples run with (see docs/index.rst).
-DOC_PROFILES = {"default": ALICE_KEY, "prod": ALICE_KEY, "research": BOB_KEY}
+#: The emulator's demo accounts, as the quick start starts it.
+DEMO_ACCOUNTS = {"alice": ALICE_KEY, "bob": BOB_KEY}
 
 _CODE_BLOCK = re.compile(r"^(?P<indent>[ \t]*)\.\. code-block::[ \t]*(?P<lang>\S+)[ \t]*$")
 _ANY_CODE = re.compile(r"^\s*\.\. (?:code-block|code|sourcecode)::\s*(?P<lang>\S*)")
@@ -50,36 +64,50 @@ class Example:
     line: int  # 1-based line of the first line of code
     code: str
     skip: str | None
+    lang: str = "python"
 
     @property
     def where(self) -> str:
         return f"{self.page.relative_to(ROOT)}:{self.line}"
 
 
-def python_examples(page: Path) -> list[Example]:
-    """The ``.. code-block:: python`` blocks of ``page``, with their skip markers."""
+def page_examples(page: Path) -> list[Example]:
+    """The ``python`` blocks of ``page`` and the ``console`` blocks marked
+    ``.. doc-test: run``, in page order, with their skip markers."""
     lines = page.read_text(encoding="utf-8").splitlines()
     found: list[Example] = []
-    pending: str | None = None
+    pending: tuple[str, str] | None = None
     index = 0
     while index < len(lines):
         line = lines[index]
         marker = _MARKER.match(line)
         if marker:
             what, reason = marker["what"], (marker["reason"] or "").strip()
-            assert what == "skip", f"{page}:{index + 1}: unknown doc-test marker {what!r}"
-            assert reason, f"{page}:{index + 1}: a skipped example needs a reason (-- why)"
-            pending = reason
+            assert what in ("skip", "run"), f"{page}:{index + 1}: unknown doc-test marker {what!r}"
+            assert what == "run" or reason, (
+                f"{page}:{index + 1}: a skipped example needs a reason (-- why)"
+            )
+            pending = (what, reason)
             index += 1
             continue
         block = _CODE_BLOCK.match(line)
-        if not block or block["lang"] != "python":
+        wanted = block is not None and (
+            block["lang"] == "python"
+            or (block["lang"] == "console" and pending is not None and pending[0] == "run")
+        )
+        if not wanted:
             # A marker must be followed (after blank lines) by the block it applies to.
             assert not (line.strip() and pending), (
-                f"{page}:{index + 1}: a doc-test marker must come right before a python block"
+                f"{page}:{index + 1}: `doc-test: skip` must come right before a python "
+                "block, `doc-test: run` right before a console block"
             )
             index += 1
             continue
+        assert block is not None
+        if block["lang"] == "python":
+            assert pending is None or pending[0] == "skip", (
+                f"{page}:{index + 1}: python blocks always run; `doc-test: run` is for console"
+            )
         indent = len(block["indent"])
         index += 1
         while index < len(lines) and re.match(r"^\s+:[\w-]+:", lines[index]):
@@ -96,12 +124,35 @@ def python_examples(page: Path) -> list[Example]:
             body.pop(0)
             start += 1
         code = textwrap.dedent("\n".join(body)).strip("\n") + "\n"
-        found.append(Example(page, start, code, pending))
+        skip = pending[1] if pending is not None and pending[0] == "skip" else None
+        found.append(Example(page, start, code, skip, block["lang"]))
         pending = None
     return found
 
 
-EXAMPLES = {page: python_examples(page) for page in PAGES}
+def python_examples(page: Path) -> list[Example]:
+    return [example for example in page_examples(page) if example.lang == "python"]
+
+
+def console_commands(code: str) -> list[str]:
+    """The commands of a console block: ``$ `` lines, ``\\`` continuations joined."""
+    commands: list[str] = []
+    lines = code.splitlines()
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        index += 1
+        if not line.startswith("$ "):
+            continue  # output
+        command = line[2:]
+        while command.endswith("\\") and index < len(lines):
+            command = command[:-1] + "\n" + lines[index]
+            index += 1
+        commands.append(command)
+    return commands
+
+
+EXAMPLES = {page: page_examples(page) for page in PAGES}
 PAGES_WITH_EXAMPLES = [
     page for page, found in EXAMPLES.items() if any(not example.skip for example in found)
 ]
@@ -109,32 +160,27 @@ PAGES_WITH_EXAMPLES = [
 
 @pytest.fixture(scope="module")
 def docs_emulator() -> Iterator[object]:
-    """An emulator of the docs' own (examples create repositories and datasets), with
-    the same two accounts as the session's."""
+    """The emulator of the quick start: the demo accounts alice and bob (a fresh one
+    for the docs, since examples create repositories and datasets)."""
     from alphacast.emulator import Emulator
 
-    with Emulator(accounts={"alice": ALICE_KEY, "bob": BOB_KEY}) as emu:
+    with Emulator(accounts=DEMO_ACCOUNTS) as emu:
         yield emu
-
-
-def _write_private(path: Path, text: str) -> None:
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
 
 
 @pytest.fixture
 def docs_environment(
     docs_emulator: object, isolated_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Path]:
-    """The environment docs/index.rst promises the examples (HOME is already isolated)."""
+    """A fresh HOME and working folder (``isolated_env``), and the two variables the
+    quick start exports to point examples at the emulator. Nothing else."""
     home = isolated_env
     monkeypatch.setenv("ALPHACAST_API_URL", docs_emulator.api_url)  # type: ignore[attr-defined]
     monkeypatch.setenv("ALPHACAST_WORKSPACE_URL", docs_emulator.workspace_url)  # type: ignore[attr-defined]
-    shared = "".join(f"[{name}]\napi_key = {key}\n\n" for name, key in DOC_PROFILES.items())
-    _write_private(home / ".alphacast" / "credentials", shared)
-    _write_private(Path.cwd() / ".env", f"API_KEY={ALICE_KEY}\n")
+    # The reader's shell finds the `alphacast` command of the environment they installed.
+    scripts = str(Path(sys.executable).parent)
+    monkeypatch.setenv("PATH", scripts + os.pathsep + os.environ.get("PATH", ""))
+    assert not any(home.iterdir()) and not any(Path.cwd().iterdir())
     environ = dict(os.environ)
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
@@ -149,6 +195,26 @@ def docs_environment(
                 root.removeHandler(handler)
                 handler.close()
         root.setLevel(level)
+
+
+def run_console(example: Example) -> None:
+    """Run a console example's commands in bash, in the working folder."""
+    from alphacast import chain
+
+    script = "set -euo pipefail\n" + "\n".join(console_commands(example.code)) + "\n"
+    done = subprocess.run(
+        ["bash", "-c", script],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, (
+        f"{example.where}: the console example failed (exit {done.returncode}):\n"
+        f"{example.code}\nstdout: {done.stdout}\nstderr: {done.stderr}"
+    )
+    # The commands may have changed stores this process has cached.
+    chain.clear_cache()
 
 
 def _close_clients(namespace: dict[str, object]) -> None:
@@ -166,17 +232,25 @@ def _close_clients(namespace: dict[str, object]) -> None:
 @pytest.mark.parametrize(
     "page", PAGES_WITH_EXAMPLES, ids=[str(p.relative_to(DOCS)) for p in PAGES_WITH_EXAMPLES]
 )
-def test_python_examples_run_against_the_emulator(page: Path, docs_environment: Path) -> None:
+def test_examples_run_as_written(page: Path, docs_environment: Path) -> None:
     namespace: dict[str, object] = {"__name__": f"docs_example_{page.stem}"}
     try:
         for example in EXAMPLES[page]:
             if example.skip:
+                continue
+            if example.lang == "console":
+                run_console(example)
                 continue
             # Pad so tracebacks point at the page's own line numbers.
             source = "\n" * (example.line - 1) + example.code
             exec(compile(source, str(example.page), "exec"), namespace)  # noqa: S102
     finally:
         _close_clients(namespace)
+
+
+def test_console_commands_are_read_as_a_shell_reads_them() -> None:
+    code = "$ echo a \\\n    b\noutput line\n$ true\n"
+    assert console_commands(code) == ["echo a \n    b", "true"]
 
 
 def test_examples_are_found_and_skips_are_rare() -> None:

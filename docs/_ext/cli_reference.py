@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -112,7 +113,19 @@ def _option_signature(action: argparse.Action) -> str:
 
 
 def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("*", "\\*").replace("`", "\\`").replace("|", "\\|")
+    text = text.replace("\\", "\\\\").replace("*", "\\*").replace("`", "\\`").replace("|", "\\|")
+    # A word ending in "_" ("ak_...") is a hyperlink reference to reStructuredText.
+    return re.sub(r"(?<=\w)_(?!\w)", r"\\_", text)
+
+
+#: An option name (``--fail-status``, ``-o``) or a lone ``--`` in a help text.
+_OPTION_WORD = re.compile(r"(?<![\w`-])(--?[A-Za-z][\w-]*(?:=[^\s,;)`]*)?|--)(?![\w`=-])")
+
+
+def _literal_options(text: str) -> str:
+    """Mark option names in escaped help text as literals, so they show exactly as
+    typed: in running text, docutils' smart quotes turn ``--`` into an en dash."""
+    return _OPTION_WORD.sub(lambda found: f"``{found[1]}``", text)
 
 
 def _help(action: argparse.Action, parser: argparse.ArgumentParser) -> str:
@@ -133,7 +146,7 @@ def _help(action: argparse.Action, parser: argparse.ArgumentParser) -> str:
         extra.append("required")
     if isinstance(action, argparse._AppendAction) and "repeat" not in text:
         extra.append("may be repeated")
-    text = _sentence(_escape(text))
+    text = _sentence(_literal_options(_escape(text)))
     if extra:
         text = (text + " " if text else "") + "(" + "; ".join(extra) + ")"
     return text
@@ -149,14 +162,17 @@ def _heading(text: str, level: int) -> list[str]:
 
 
 def _description(parser: argparse.ArgumentParser) -> str:
-    return _escape(parser.description or "")
+    return _literal_options(_escape(parser.description or ""))
 
 
 def render_rst(command: Command, *, level: int = 0) -> list[str]:
     """reStructuredText for ``command`` and its subcommands, sections from ``level``."""
     lines = [f".. _cli-{'-'.join(command.words)}:", ""]
     lines += _heading(command.path, level)
-    for paragraph in (_sentence(_escape(command.help)), _description(command.parser)):
+    for paragraph in (
+        _sentence(_literal_options(_escape(command.help))),
+        _description(command.parser),
+    ):
         if paragraph and paragraph not in lines:
             lines += [paragraph, ""]
     if command.missing_delegate:
