@@ -80,6 +80,9 @@ autodoc_preserve_defaults = False
 
 default_role = "literal"
 
+# A block without a language (``::``) is plain text, never guessed as Python.
+highlight_language = "text"
+
 
 def _resolve_by_suffix(app, env, node, contnode):  # noqa: ANN001, ANN202 - Sphinx event
     """Resolve a Python reference the code's docstrings write relative to their own

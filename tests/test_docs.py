@@ -277,6 +277,77 @@ def test_every_code_block_is_one_the_runner_understands() -> None:
             )
 
 
+#: What code blocks may be highlighted as: a shell session is ``console``, its output
+#: or a diagram ``text``, an INI file ``ini``; never Python for anything but Python.
+HIGHLIGHT_LANGUAGES = {"python", "console", "text", "ini", "json", "toml"}
+
+
+def _code_blocks(lang: str) -> Iterator[Example]:
+    for page in PAGES:
+        lines = page.read_text(encoding="utf-8").splitlines()
+        for number, line in enumerate(lines):
+            block = _CODE_BLOCK.match(line)
+            if block and block["lang"] == lang:
+                indent = len(block["indent"])
+                body = []
+                for text in lines[number + 1 :]:
+                    if text.strip() and len(text) - len(text.lstrip()) <= indent:
+                        break
+                    body.append(text)
+                code = textwrap.dedent("\n".join(body)).strip("\n") + "\n"
+                yield Example(page, number + 1, code, None, lang)
+
+
+def test_code_blocks_are_highlighted_as_what_they_are() -> None:
+    for page in PAGES:
+        for number, line in enumerate(page.read_text(encoding="utf-8").splitlines(), 1):
+            found = _CODE_BLOCK.match(line)
+            if found:
+                assert found["lang"] in HIGHLIGHT_LANGUAGES, (
+                    f"{page}:{number}: highlight as one of {sorted(HIGHLIGHT_LANGUAGES)}"
+                )
+            # A paragraph ending in "::" starts a literal block of no stated language.
+            assert not re.search(r"\w::\s*$", line) or line.lstrip().startswith(".. "), (
+                f"{page}:{number}: use `.. code-block:: LANG` (text, console ...), not `::`"
+            )
+    for console in _code_blocks("console"):
+        assert console.code.startswith("$ "), f"{console.where}: a console block starts with $"
+    conf = (DOCS / "conf.py").read_text(encoding="utf-8")
+    assert re.search(r'^highlight_language = "text"$', conf, re.M)
+
+
+def test_ini_samples_parse_and_hold_no_inline_comments() -> None:
+    """INI has no inline comments: ``vault_mount = secret  # mine`` sets ``secret  # mine``."""
+    from alphacast.config import parse_ini
+
+    samples = list(_code_blocks("ini"))
+    assert len(samples) >= 5
+    for sample in samples:
+        if sample.page.name == "dotenv.rst":
+            continue  # a .env file, highlighted as INI
+        parsed = parse_ini(sample.code, source=sample.where)
+        for section in parsed.sections():
+            for name, value in parsed.items(section, raw=True):
+                assert not re.search(r"\s[#;]", value) or "sh -c" in value, (
+                    f"{sample.where}: [{section}] {name} = {value!r}: INI has no inline "
+                    "comments, put the comment on a line of its own"
+                )
+
+
+def test_the_cli_reference_shows_option_names_as_typed() -> None:
+    """In running text, docutils' smart quotes turn ``--fail-status`` into an en dash:
+    the generated reference puts every option name it mentions in a literal."""
+    rendered = "\n".join(cli_reference.render_rst(_cli_tree()))
+    assert "``--fail-status``" in rendered
+    assert "``--`` before the command" in rendered or "Put ``--``" in rendered
+    for line in rendered.splitlines():
+        stripped = line.strip()
+        if stripped.startswith((".. ", "alphacast ")) or re.fullmatch(r"[-=~^\"]*", stripped):
+            continue  # directives (.. option:: --json) and usage lines are literal already
+        prose = re.sub(r"``.*?``", "", stripped)
+        assert not re.search(r"(?<![\w-])--", prose), f"an option name as plain text: {line!r}"
+
+
 # -- drift: everything public has an entry -------------------------------------------
 
 ALL_TEXT = "\n".join(page.read_text(encoding="utf-8") for page in PAGES)
