@@ -72,6 +72,7 @@ def _valid(action: argparse.Action, upload: Path, dataset_id: int) -> str:
         "query": "gdp",
         "profile": "prod",
         "shell": "bash",
+        "paths": str(upload),
     }[
         action.dest
     ]

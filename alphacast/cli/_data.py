@@ -18,6 +18,7 @@ from typing import IO, Any
 
 from alphacast._argparse import mask_user_words
 from alphacast._client import Alphacast
+from alphacast.cli import _processes
 from alphacast.cli._output import CommandError, describe_os_error, print_json
 
 
@@ -43,8 +44,9 @@ def _source(name: str) -> Iterator[IO[bytes]]:
 
 def cmd_upload(args: argparse.Namespace) -> int:
     with _source(args.file) as source, Alphacast(profile=args.profile) as client:
+        dataset = client.datasets.dataset(args.dataset_id)
         try:
-            result = client.datasets.dataset(args.dataset_id).upload_data_from_csv(
+            result = dataset.upload_data_from_csv(
                 source,
                 deleteMissingFromDB=args.delete_missing,
                 onConflictUpdateDB=args.update_on_conflict,
@@ -61,13 +63,18 @@ def cmd_upload(args: argparse.Namespace) -> int:
             if exc.filename is None:  # not a file: a transport failure
                 raise
             raise CommandError(describe_os_error(exc, "cannot read")) from None
-    process = json.loads(result)
+        process = json.loads(result)
+        if args.wait:
+            if not args.json:
+                print(f"uploaded: process {process.get('id')} is {process.get('status')}")
+            process = _processes.follow(dataset, process, show=_progress(args))
+            return _processes.report(args.dataset_id, process, as_json=args.json)
     if args.json:
         print_json(process)
     else:
         print(
             f"uploaded: process {process.get('id')} is {process.get('status')}; follow it "
-            f"with the dataset's processes"
+            f"with `alphacast datasets processes {args.dataset_id}` (or upload with --wait)"
         )
     return 0
 

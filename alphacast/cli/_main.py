@@ -96,6 +96,7 @@ def _auth_parsers(sub: Any) -> None:
 
 def _data_parsers(sub: Any) -> None:
     from alphacast.cli import _data as data
+    from alphacast.cli import _processes
 
     parser = sub.add_parser("datasets", help="upload and download dataset data")
     commands = parser.add_subparsers(
@@ -126,10 +127,23 @@ def _data_parsers(sub: Any) -> None:
     p.add_argument(
         "--string-column", action="append", default=[], help="column of text, not numbers (repeat)"
     )
+    p.add_argument(
+        "--wait",
+        action="store_true",
+        help="follow the processing to its end; exit 1 with the server's reason when it fails",
+    )
     add_profile(p)
     _add_progress(p)
     add_json(p)
     p.set_defaults(handler=data.cmd_upload)
+
+    p = commands.add_parser("processes", help="a dataset's upload processes and their outcome")
+    p.add_argument(
+        "dataset_id", type=int, metavar="DATASET_ID", help="dataset whose uploads to list"
+    )
+    add_profile(p)
+    add_json(p)
+    p.set_defaults(handler=_processes.cmd_processes)
 
     p = commands.add_parser("download", help="download a dataset's data")
     p.add_argument("dataset_id", type=int, metavar="DATASET_ID", help="dataset to download")

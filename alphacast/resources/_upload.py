@@ -13,12 +13,13 @@ import io
 import json
 import os
 import secrets
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from alphacast._progress import Progress
+from alphacast._progress import Progress, human_bytes
 
 CsvSource = str | bytes | os.PathLike[str] | IO[str] | IO[bytes] | Iterable[str]
 
@@ -49,8 +50,34 @@ def _chunks(source: CsvSource) -> Iterator[bytes]:
             yield text.encode("utf-8")
 
 
-def gzip_to_spool(source: CsvSource) -> tempfile.SpooledTemporaryFile[bytes]:
-    """Gzip ``source`` into a spooled temporary file, rewound."""
+def source_size(source: CsvSource) -> int | None:
+    """The bytes ``source`` holds (from where a file stands), when known without
+    reading it: for the progress bar, which counts source bytes as they are compressed."""
+    try:
+        if isinstance(source, bytes):
+            return len(source)
+        if isinstance(source, str):
+            if "\n" not in source and os.path.isfile(source):
+                return os.path.getsize(source)
+            return sum(
+                len(source[i : i + CHUNK].encode("utf-8")) for i in range(0, len(source), CHUNK)
+            )
+        if isinstance(source, os.PathLike):
+            return os.path.getsize(source)
+        if hasattr(source, "fileno") and hasattr(source, "tell"):
+            status = os.fstat(source.fileno())
+            if stat.S_ISREG(status.st_mode):  # not a pipe: stdin may be one
+                return max(0, status.st_size - source.tell())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass
+    return None
+
+
+def gzip_to_spool(
+    source: CsvSource, bar: Progress | None = None
+) -> tempfile.SpooledTemporaryFile[bytes]:
+    """Gzip ``source`` into a spooled temporary file, rewound; ``bar`` counts the
+    source bytes read."""
     spool: tempfile.SpooledTemporaryFile[bytes] = tempfile.SpooledTemporaryFile(
         max_size=SPOOL_IN_MEMORY
     )
@@ -61,6 +88,8 @@ def gzip_to_spool(source: CsvSource) -> tempfile.SpooledTemporaryFile[bytes]:
         for chunk in _chunks(source):
             empty = empty and not chunk
             gz.write(chunk)
+            if bar is not None:
+                bar.update(len(chunk))
     if empty:
         spool.close()
         raise ValueError("the CSV to upload is empty")
@@ -116,20 +145,35 @@ class UploadBody:
     def __init__(
         self, source: CsvSource, manifest: list[dict[str, Any]] | None, progress: bool
     ) -> None:
-        self._spool = gzip_to_spool(source)
+        # The bar starts with the first source byte: compressing a large file takes
+        # time too, and its size is the one the user knows.
+        self.progress = Progress("upload", None, enabled=progress)
+        self.progress.phase("compressing", source_size(source))
+        try:
+            self._spool = gzip_to_spool(source, self.progress)
+        except BaseException:
+            self.progress.abandon()
+            raise
+        self._source_bytes = self.progress.done
         self._spool.seek(0, os.SEEK_END)
         self._size = self._spool.tell()
         self._manifest = json.dumps(manifest) if manifest is not None else None
         self._boundary = secrets.token_hex(16)
-        self.progress = Progress("upload", None, enabled=progress)
 
     def __call__(self) -> tuple[str, Any]:
         self._spool.seek(0)
         body = MultipartBody(self._boundary, self._manifest, self._spool, self._size, self.progress)
-        self.progress.total = len(body)
-        self.progress.done = 0
+        # Sending counts the request body (the gzip); a replay after a 401 counts afresh.
+        self.progress.phase("sending", len(body))
         return f"multipart/form-data; boundary={self._boundary}", body
 
     def close(self) -> None:
         self._spool.close()
-        self.progress.close()
+        bar = self.progress
+        if bar.step == "sending":
+            bar.close(
+                f"{human_bytes(self._source_bytes)} as {human_bytes(self._size)} gzip, "
+                f"sent {bar.counted()}"
+            )
+        else:  # refused before anything was sent
+            bar.close()
