@@ -30,7 +30,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from alphacast._credentials import Credential
+from alphacast._credentials import _fingerprint
 from alphacast.config import config_path, parse_ini
 from alphacast.errors import CredentialError
 from alphacast.secrets import display_path, read_secret_file
@@ -88,8 +88,9 @@ class ScanError(Exception):
 
 
 def fingerprint(key: str) -> str:
-    """The key's fingerprint, as ``auth which`` shows it."""
-    return Credential(key, provider="keys", source="a scanned file").fingerprint
+    """The key's fingerprint, as ``auth which`` shows it (without checking the key's
+    shape: a scan reports what it finds)."""
+    return _fingerprint(key)
 
 
 def allowed_patterns() -> list[str]:
