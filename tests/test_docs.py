@@ -279,7 +279,7 @@ def test_every_code_block_is_one_the_runner_understands() -> None:
 
 #: What code blocks may be highlighted as: a shell session is ``console``, its output
 #: or a diagram ``text``, an INI file ``ini``; never Python for anything but Python.
-HIGHLIGHT_LANGUAGES = {"python", "console", "text", "ini", "json", "toml"}
+HIGHLIGHT_LANGUAGES = {"python", "console", "text", "ini", "json", "toml", "yaml", "diff"}
 
 
 def _code_blocks(lang: str) -> Iterator[Example]:
