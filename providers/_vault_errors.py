@@ -28,6 +28,15 @@ def fail(message: str, profile: str) -> NoReturn:
     raise CredentialError(redact_text(message), provider=PROVIDER, profile=profile)
 
 
+class Unavailable(CredentialError):
+    """This server cannot serve now (unreachable, sealed, a standby that redirects, an
+    election under way): another server of the cluster may. ``reason`` says why, briefly."""
+
+    def __init__(self, message: str, reason: str, profile: str) -> None:
+        super().__init__(redact_text(message), provider=PROVIDER, profile=profile)
+        self.reason = redact_text(reason)
+
+
 class Redirected(requests.RequestException):
     """The server answered a redirect (3xx), which is never followed: the token (a
     header requests keeps across hosts) or an AppRole secret id would go with it, and
@@ -89,6 +98,21 @@ class ExplainsFailures:
     def fail(self, message: str) -> NoReturn:
         fail(message, self.profile)
 
+    def cannot_serve(self, exc: Exception) -> bool:
+        """Whether ``exc`` says this server cannot serve now, where another might."""
+        exceptions = self.hvac.exceptions
+        down = (
+            exceptions.VaultDown,  # 503: sealed, or standby without an active node
+            exceptions.InternalServerError,  # 500: "local node not active", mid-election
+            exceptions.BadGateway,
+            exceptions.VaultNotInitialized,
+            exceptions.RateLimitExceeded,
+            Redirected,  # a standby pointing at the active node
+            requests.exceptions.ConnectionError,
+            requests.exceptions.Timeout,
+        )
+        return isinstance(exc, down) and not isinstance(exc, requests.exceptions.SSLError)
+
     @contextmanager
     def explained(self, version: int | None = None) -> Iterator[None]:
         """Turn what hvac and requests raise into a CredentialError saying what to do.
@@ -125,12 +149,18 @@ class ExplainsFailures:
                 "serve this profile from elsewhere, give it a credential_chain without vault"
             )
         except exceptions.VaultError as exc:
-            self.fail(
+            message = (
                 f"the server failed reading {where}: {server_says(exc)}; check its health "
                 "(sealed? standby?) and try again"
             )
+            if self.cannot_serve(exc):
+                raise Unavailable(message, server_says(exc), self.profile) from None
+            self.fail(message)
         except Redirected as exc:
-            self.fail(self._redirected(exc))
+            to = f" to {exc.origin}" if exc.origin else ""
+            raise Unavailable(
+                self._redirected(exc), f"redirected ({exc.status}){to}", self.profile
+            ) from None
         except requests.exceptions.SSLError as exc:
             self.fail(
                 f"TLS verification failed reading {where}: {_reason(exc)}. Set VAULT_CACERT to "
@@ -139,11 +169,14 @@ class ExplainsFailures:
                 "turned off)"
             )
         except requests.RequestException as exc:
-            self.fail(
+            message = (
                 f"cannot reach the Vault server to read {where}: {_reason(exc)}. Check "
                 "VAULT_ADDR and that the server is up and reachable from here, or raise "
                 f"{TIMEOUT_VARIABLE} (now {self.timeout:g} s)"
             )
+            if self.cannot_serve(exc):
+                raise Unavailable(message, _reason(exc), self.profile) from None
+            self.fail(message)
 
     def _redirected(self, exc: Redirected) -> str:
         to = f" to {exc.origin}" if exc.origin else ""

@@ -62,6 +62,8 @@ class Read(ExplainsFailures):
                 approle.role_id, approle.secret_id, use_token=False, mount_point=mount
             )
         except self.hvac.exceptions.VaultError as exc:
+            if self.cannot_serve(exc):
+                raise  # explained (and another server tried) by the caller
             self.fail(
                 f"AppRole login at {self.target.address} (auth/{mount}/login) failed "
                 f"({server_says(exc)}); check the role id and secret id (secret ids expire "

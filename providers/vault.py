@@ -42,31 +42,25 @@ message, a log line or a ``repr``.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import time
 import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
-
-import requests
 
 from alphacast import AlphacastWarning, Credential, CredentialError, CredentialProvider
 from alphacast.config import config_location, profile_section, profile_settings
 from alphacast.hookspecs import hookimpl
-from alphacast.redact import redact_text
-from alphacast.secrets import (
-    connect_origin,
-    display_path,
-    is_loopback,
-    read_secret_file,
-    seconds_setting,
-)
+from alphacast.secrets import display_path, read_secret_file, seconds_setting
 
 from ._vault_config import PROVIDER, AppRole, Target, Token
-from ._vault_errors import TIMEOUT_VARIABLE, fail, refuse_redirect
+from ._vault_errors import TIMEOUT_VARIABLE, Unavailable, fail
 from ._vault_read import Read
+from ._vault_servers import ADDRS_VARIABLE, Servers, Session, env
 
 __all__ = [
+    "ADDRS_VARIABLE",
     "DEFAULT_REFRESH_SECONDS",
     "DEFAULT_TIMEOUT",
     "INSTALL_HINT",
@@ -80,59 +74,8 @@ DEFAULT_REFRESH_SECONDS = 300.0
 INSTALL_HINT = "pip install 'alphacast[vault]'"
 
 
-def _env(suffix: str) -> tuple[str, str] | None:
-    """``(variable, value)`` of ``VAULT_<suffix>``, else ``BAO_<suffix>``, if set."""
-    for variable in (f"VAULT_{suffix}", f"BAO_{suffix}"):
-        value = os.environ.get(variable, "").strip()
-        if value:
-            return variable, value
-    return None
-
-
-def _address() -> str | None:
-    found = _env("ADDR")
-    if found is None:
-        return None
-    # Never show credentials embedded in the URL (https://user:pass@host).
-    parts = urlsplit(found[1].rstrip("/"))
-    netloc = parts.netloc.rsplit("@", 1)[-1]
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-
-
-def _checked(address: str, profile: str) -> dict[str, str | None] | None:
-    """Refuse an address the token and key must not be sent to; the proxies to use.
-
-    Decided with the parser that opens the connection (urllib3's), as the API's
-    URLs are.
-    """
-    variable = _env("ADDR")
-    named = variable[0] if variable else "VAULT_ADDR"
-    try:
-        scheme, host, _ = connect_origin(address)
-    except ValueError as exc:
-        raise CredentialError(
-            f"{named} {redact_text(address)!r} is refused: {exc}; set it to the server's "
-            "URL, such as https://vault.example.com:8200",
-            provider=PROVIDER,
-            profile=profile,
-        ) from None
-    if scheme == "http" and not is_loopback(host):
-        raise CredentialError(
-            f"refusing to read from Vault over plain http at {host} ({named}={address}): the "
-            "token and the API key would cross the network in clear. Use https:// (with "
-            "VAULT_CACERT for a private CA), or http:// only for a loopback address such as "
-            "a local dev server (127.0.0.1, ::1 or localhost)",
-            provider=PROVIDER,
-            profile=profile,
-        )
-    # Loopback never leaves the machine: a proxy from the environment would only read
-    # it. Request-level None overrides the environment's; a fresh dict, as requests
-    # adds the environment's settings to the one it is given.
-    return {"http": None, "https": None, "all": None} if is_loopback(host) else None
-
-
 def _target(address: str, profile: str, settings: Mapping[str, str]) -> Target:
-    namespace = _env("NAMESPACE")
+    namespace = env("NAMESPACE")
     return Target.for_profile(address, namespace[1] if namespace else None, profile, settings)
 
 
@@ -146,14 +89,14 @@ def _timeout(profile: str) -> float:
 
 
 def _verify() -> bool | str:
-    if _env("SKIP_VERIFY"):
+    if env("SKIP_VERIFY"):
         warnings.warn(
             "vault: VAULT_SKIP_VERIFY is ignored, TLS is always verified; "
             "set VAULT_CACERT to the CA that signed the server's certificate",
             AlphacastWarning,
             stacklevel=4,
         )
-    found = _env("CACERT") or _env("CAPATH")
+    found = env("CACERT") or env("CAPATH")
     if found is None:
         return True
     path = Path(found[1]).expanduser()
@@ -212,22 +155,6 @@ def _token(target: Target, profile: str) -> Token:
     return Token(token, f"token from {display_path(path)}")
 
 
-class _NoRedirects(requests.Session):
-    """A session that never follows a redirect and makes every 3xx answer an error.
-
-    requests keeps ``X-Vault-Token`` (not a header it knows to strip) when it follows
-    a redirect to another host, even from https to http, and re-sends an AppRole
-    login's body: the server's word on where to go is not enough to send them.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.hooks["response"].append(refuse_redirect)
-
-    def get_redirect_target(self, resp: requests.Response) -> str | None:
-        return None
-
-
 class VaultProvider(CredentialProvider):
     """Reads the key of a profile from a Vault or OpenBao KV engine."""
 
@@ -236,18 +163,18 @@ class VaultProvider(CredentialProvider):
     cacheable = True
 
     def resolve(self, profile: str) -> Credential | None:
-        address = _address()
-        if address is None:
-            return None
-        proxies = _checked(address, profile)
         settings = profile_settings(profile)
-        target = _target(address, profile, settings)
+        servers = Servers.configured(profile, settings)
+        if servers is None:
+            return None
+        proxies = {address: servers.proxies(address, profile) for address in servers.addresses}
+        target = _target(servers.addresses[0], profile, settings)
         try:
             import hvac
         except ImportError:
             raise CredentialError(
-                f"VAULT_ADDR/BAO_ADDR is set ({address}) but the hvac library is missing: "
-                f"{INSTALL_HINT}",
+                f"a Vault server is configured ({servers.names(servers.addresses[0])}) but the "
+                f"hvac library is missing: {INSTALL_HINT}",
                 provider=self.name,
                 profile=profile,
             ) from None
@@ -260,29 +187,56 @@ class VaultProvider(CredentialProvider):
         timeout = _timeout(profile)
         verify = _verify()
         login = _approle(settings, target, profile) or _token(target, profile)
-        with _NoRedirects() as session:
-            # hvac prefers the session's verify over its own argument: set both.
-            session.verify = verify
-            client = hvac.Client(
-                url=address,
-                token="",
-                verify=verify,
-                timeout=timeout,
-                session=session,
-                namespace=target.namespace,
-                proxies=proxies,
-                allow_redirects=False,
-            )
-            return Read(hvac, client, target, login, profile, timeout).credential(refresh)
+        # Every server shares the budget; each is given an equal share of what is left,
+        # so that a silent one leaves time for the others.
+        deadline = time.monotonic() + timeout
+        order = servers.in_order()
+        unavailable: list[tuple[str, Unavailable]] = []
+        for tried, address in enumerate(order):
+            share = (deadline - time.monotonic()) / (len(order) - tried)
+            with Session(time.monotonic() + share) as session:
+                # hvac prefers the session's verify over its own argument: set both.
+                session.verify = verify
+                client = hvac.Client(
+                    url=address,
+                    token="",
+                    verify=verify,
+                    timeout=timeout,
+                    session=session,
+                    namespace=target.namespace,
+                    proxies=proxies[address],
+                    allow_redirects=False,
+                )
+                here = dataclasses.replace(target, address=address)
+                try:
+                    credential = Read(hvac, client, here, login, profile, timeout).credential(
+                        refresh
+                    )
+                except Unavailable as exc:
+                    unavailable.append((address, exc))
+                    continue
+            servers.served_by(address)
+            return credential
+        if len(unavailable) == 1:
+            raise unavailable[0][1]
+        reasons = "; ".join(f"{address}: {exc.reason}" for address, exc in unavailable)
+        fail(
+            f"none of the {len(unavailable)} Vault servers in {servers.setting} could serve "
+            f"{target.mount}/{target.path} within {TIMEOUT_VARIABLE} ({timeout:g} s) ({reasons}). "
+            "Check that the cluster has an unsealed active node reachable from here, or "
+            f"raise {TIMEOUT_VARIABLE}",
+            profile,
+        )
 
     def describe_miss(self, profile: str) -> str:
         return "VAULT_ADDR/BAO_ADDR not set"
 
     def cache_key(self, profile: str) -> tuple[object, ...]:
-        address = _address()
-        if address is None:
+        settings = profile_settings(profile)
+        servers = Servers.configured(profile, settings)
+        if servers is None:
             return (*super().cache_key(profile), None)
-        target = _target(address, profile, profile_settings(profile))
+        target = _target(",".join(servers.addresses), profile, settings)
         return (*super().cache_key(profile), target)
 
 
