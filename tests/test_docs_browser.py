@@ -7,9 +7,9 @@ clientWidth`` of a ``pre``), when the theme has no dark mode, or when a page lin
 a page or anchor that does not exist (``sphinx -b linkcheck`` for the links, plus a
 walk of every ``href`` of the built pages).
 
-Needs the docs extras (``pip install -e '.[docs]'``): ``.ci/run`` runs this file after
-installing them, so the main test run (test extras only) skips it. Chromium is a real
-part: without it the tests skip, and fail under CI.
+Sphinx and furo come with the test extras; Chromium (Debian's ``chromium``) and
+Graphviz are real parts that ``.ci/run`` installs: without them the tests skip, and
+fail under CI.
 """
 
 from __future__ import annotations
@@ -30,8 +30,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-pytest.importorskip("sphinx", reason="needs the docs extras; .ci/run runs this file after them")
-pytest.importorskip("furo", reason="needs the docs extras; .ci/run runs this file after them")
+from tests.conftest import require_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -112,6 +111,7 @@ def _sphinx(builder: str, out: Path, *extra: str) -> subprocess.CompletedProcess
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The HTML site, built as CI builds it (warnings are errors)."""
+    require_tool("dot")  # the diagrams are drawn by Graphviz at build time
     out = tmp_path_factory.mktemp("site")
     built = _sphinx("html", out)
     assert built.returncode == 0, built.stdout + built.stderr
