@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from alphacast.config import config_location
 from alphacast.errors import CredentialError
@@ -102,3 +103,22 @@ class Token:
 
     value: str = dataclasses.field(repr=False)
     source: str
+
+
+@dataclass(frozen=True)
+class Jwt:
+    """Log in with a JWT (workload identity) read from ``path`` at each login, for
+    ``role`` at ``auth/<mount>``: the platform (Kubernetes, a CI system) rotates it."""
+
+    role: str
+    path: Path
+    mount: str
+
+    @property
+    def source(self) -> str:
+        """Where the token in use comes from, for messages."""
+        return f"token from JWT login at auth/{self.mount} (role {self.role})"
+
+
+#: How to get a token: log in (AppRole, JWT) or use one as it is.
+Login = AppRole | Jwt | Token

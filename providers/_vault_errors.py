@@ -18,7 +18,7 @@ from alphacast.config import config_location
 from alphacast.errors import CredentialError
 from alphacast.redact import redact_text
 
-from ._vault_config import PROVIDER, AppRole, Target, Token
+from ._vault_config import PROVIDER, Login, Target
 
 #: Read by the provider; named here in the fix for an unreachable server.
 TIMEOUT_VARIABLE = "ALPHACAST_VAULT_TIMEOUT"
@@ -83,7 +83,7 @@ class ExplainsFailures:
         hvac: ModuleType,
         client: Any,
         target: Target,
-        login: AppRole | Token,
+        login: Login,
         profile: str,
         timeout: float,
     ) -> None:

@@ -50,11 +50,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from alphacast import AlphacastWarning, Credential, CredentialError, CredentialProvider
-from alphacast.config import config_location, profile_section, profile_settings
+from alphacast.config import profile_section, profile_settings
 from alphacast.hookspecs import hookimpl
-from alphacast.secrets import display_path, read_secret_file, seconds_setting
+from alphacast.secrets import seconds_setting
 
-from ._vault_config import PROVIDER, AppRole, Target, Token
+from ._vault_auth import configured_login
+from ._vault_config import PROVIDER, Target
 from ._vault_errors import TIMEOUT_VARIABLE, Unavailable, fail
 from ._vault_read import Read
 from ._vault_servers import ADDRS_VARIABLE, Servers, Session, env
@@ -109,52 +110,6 @@ def _verify() -> bool | str:
     return str(path)
 
 
-def _approle(settings: Mapping[str, str], target: Target, profile: str) -> AppRole | None:
-    """The AppRole login configured for ``profile``, if any; half a configuration is an error."""
-    role_id = settings.get("vault_role_id") or os.environ.get("VAULT_ROLE_ID")
-    secret_id = settings.get("vault_secret_id")
-    secret_file = settings.get("vault_secret_id_file")
-    if secret_id is None and secret_file:
-        path = Path(secret_file).expanduser()
-        raw = read_secret_file(path, provider=PROVIDER, profile=profile)
-        if raw is None:
-            fail(f"vault_secret_id_file names {display_path(path)}, which does not exist", profile)
-        secret_id = raw.decode("utf-8", "replace").strip()
-    secret_id = secret_id or os.environ.get("VAULT_SECRET_ID")
-    if not role_id and not secret_id:
-        return None
-    if not role_id or not secret_id:
-        missing = "a role id" if not role_id else "a secret id"
-        fail(
-            f"AppRole login to {target.address} is half configured: {missing} is "
-            f"missing; set vault_role_id and vault_secret_id (or vault_secret_id_file) in "
-            f"{config_location(profile)}, or "
-            "VAULT_ROLE_ID and VAULT_SECRET_ID",
-            profile,
-        )
-    mount = settings.get("vault_approle_mount", "approle").strip().strip("/")
-    return AppRole(role_id.strip(), secret_id, mount)
-
-
-def _token(target: Target, profile: str) -> Token:
-    """``VAULT_TOKEN``, else ``BAO_TOKEN``, else ``~/.vault-token``; none is an error."""
-    for variable in ("VAULT_TOKEN", "BAO_TOKEN"):
-        value = os.environ.get(variable, "").strip()
-        if value:
-            return Token(value, f"token from {variable}")
-    path = Path.home() / ".vault-token"
-    raw = read_secret_file(path, provider=PROVIDER, profile=profile)
-    token = raw.decode("utf-8", "replace").strip() if raw else ""
-    if not token:
-        fail(
-            f"no token to read {target.where()}: set VAULT_TOKEN, log in with "
-            "`bao login` / `vault login` (writes ~/.vault-token), or configure AppRole "
-            f"(vault_role_id and vault_secret_id in {profile_section(profile)})",
-            profile,
-        )
-    return Token(token, f"token from {display_path(path)}")
-
-
 class VaultProvider(CredentialProvider):
     """Reads the key of a profile from a Vault or OpenBao KV engine."""
 
@@ -186,7 +141,7 @@ class VaultProvider(CredentialProvider):
         )
         timeout = _timeout(profile)
         verify = _verify()
-        login = _approle(settings, target, profile) or _token(target, profile)
+        login = configured_login(settings, target, profile)
         # Every server shares the budget; each is given an equal share of what is left,
         # so that a silent one leaves time for the others.
         deadline = time.monotonic() + timeout
