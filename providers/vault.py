@@ -1,7 +1,10 @@
 """``vault``: a key stored in HashiCorp Vault or OpenBao, in a KV v1 or v2 engine.
 
-The provider takes part only when a server is configured (``VAULT_ADDR``, else
-``BAO_ADDR``). A configured server is authoritative: a denied read, a missing
+The provider takes part only when a server is configured (``vault_addr`` in the
+profile's section, else ``ALPHACAST_VAULT_ADDRS``, else ``VAULT_ADDR``, else
+``BAO_ADDR``; each a comma-separated list of the servers of one cluster, asked in
+order, past one that cannot serve now, the one that served first next time: see
+:mod:`._vault_servers`). A configured server is authoritative: a denied read, a missing
 secret or field, or an unreachable server is a :class:`CredentialError` naming
 the address, mount, path and the fix, never a silent fall-through to the next
 provider. To serve some profiles from elsewhere, give them a chain without
@@ -17,7 +20,11 @@ between sections)::
     vault_kv_version = 2            # 1, 2 or auto (default: asks the server)
     vault_refresh_seconds = 300     # re-read the secret this often (default 300)
 
-Authentication: AppRole when a role id and a secret id are configured
+Authentication (:mod:`._vault_auth`): ``vault_auth = token | approle | jwt``; JWT
+logs in as ``vault_role`` with the token in ``vault_jwt_file`` (else
+``VAULT_JWT_FILE``, else the Kubernetes service-account token), re-read at each
+login, at mount ``vault_jwt_mount`` (default ``jwt``). Left out: AppRole when a role
+id and a secret id are configured
 (``vault_role_id`` and ``vault_secret_id`` or ``vault_secret_id_file``, else
 ``VAULT_ROLE_ID``/``VAULT_SECRET_ID``; mount ``vault_approle_mount``, default
 ``approle``), else a token from ``VAULT_TOKEN``, ``BAO_TOKEN`` or
@@ -29,9 +36,11 @@ that applies to the API): the token and the
 key would cross the network in clear. A loopback server is never reached through
 a proxy from the environment (``HTTP_PROXY``), which would see both. A redirect
 is never followed (the token would go with it): an answer of 3xx is an error
-naming where it points, as a standby node's redirect to the active node is.
-``VAULT_NAMESPACE``/``BAO_NAMESPACE`` select a namespace. Requests time out
-after ``ALPHACAST_VAULT_TIMEOUT`` seconds (default 3).
+naming where it points (a standby's redirect to the active node: the next listed
+server is asked).
+``VAULT_NAMESPACE``/``BAO_NAMESPACE`` select a namespace. A read, login included,
+across every listed server, takes at most ``ALPHACAST_VAULT_TIMEOUT`` seconds
+(default 3).
 
 A lease (``lease_duration``) or a KV v2 ``custom_metadata`` entry ``expires_at``
 (ISO 8601) or ``ttl`` (seconds, or ``90s``/``15m``/``1h``) bounds how long the

@@ -444,9 +444,9 @@ def _variables_read_by_the_code() -> set[str]:
             if "emulator" in path.parts:
                 continue
             found |= set(re.findall(r"\bALPHACAST_[A-Z][A-Z0-9_]*\b", path.read_text()))
-    vault = (ROOT / "providers" / "vault.py").read_text()
-    found |= {f"VAULT_{s}" for s in re.findall(r'_env\("([A-Z_]+)"\)', vault)}
-    found |= {f"BAO_{s}" for s in re.findall(r'_env\("([A-Z_]+)"\)', vault)}
+    vault = "\n".join(path.read_text() for path in (ROOT / "providers").glob("*vault*.py"))
+    found |= {f"VAULT_{s}" for s in re.findall(r'\b_?env\("([A-Z_]+)"\)', vault)}
+    found |= {f"BAO_{s}" for s in re.findall(r'\b_?env\("([A-Z_]+)"\)', vault)}
     found |= set(re.findall(r'"((?:VAULT|BAO)_[A-Z_]+)"', vault))
     return found
 
