@@ -1,0 +1,129 @@
+"""The fast upload paths: parallel deflate into one gzip member, and the DataFrame's CSV.
+
+Speed itself is measured in ``bench/``; these tests hold what speed must not change:
+the bytes a decoder reads back, the gzip's shape, and the rows the emulator stores.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+import shutil
+import subprocess
+import time
+import zlib
+from pathlib import Path
+
+import pytest
+
+from alphacast import Alphacast
+from alphacast.resources import _upload
+from alphacast.resources._upload import gzip_to_spool
+
+from .conftest import ALICE_KEY
+
+
+def _csv(rows: int, seed: int = 6) -> bytes:
+    rng = random.Random(seed)
+    lines = ["Date,country,value\n"]
+    for i in range(rows):
+        day = f"{1900 + i // 365:04d}-{1 + i % 12:02d}-{1 + i % 28:02d}"
+        lines.append(f"{day},C{i:06d},{rng.uniform(0, 1000):.4f}\n")
+    return "".join(lines).encode()
+
+
+def _one_member(data: bytes) -> bytes:
+    """The content of ``data``, which must be exactly one gzip member."""
+    engine = zlib.decompressobj(31)
+    content = engine.decompress(data)
+    assert engine.eof and engine.unused_data == b"", "not exactly one gzip member"
+    return content
+
+
+@pytest.mark.parametrize("block", [1000, 4096, 1 << 15, 100_000])
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_parallel_deflate_makes_one_member_that_decodes_to_the_source(
+    monkeypatch: pytest.MonkeyPatch, block: int, workers: int
+):
+    monkeypatch.setattr(_upload, "BLOCK", block)
+    source = _csv(5000)
+    pieces = list(_upload.gzip_blocks(source, workers=workers))
+    assert sum(consumed for consumed, _ in pieces) == len(source)
+    data = b"".join(piece for _, piece in pieces)
+    assert _one_member(data) == source
+    assert gzip.decompress(data) == source
+
+
+def test_blocks_keep_the_ratio_of_one_stream(monkeypatch: pytest.MonkeyPatch):
+    """Each block is primed with the previous block's window, so cutting the source
+    costs almost nothing in size."""
+    source = _csv(40_000)
+    monkeypatch.setattr(_upload, "BLOCK", 1 << 16)
+    spool = gzip_to_spool(source)
+    blocked = len(spool.read())
+    spool.close()
+    whole = len(gzip.compress(source, compresslevel=_upload.GZIP_LEVEL))
+    assert blocked < whole * 1.02
+
+
+def test_standard_gzip_tool_accepts_the_upload(tmp_path: Path):
+    tool = shutil.which("gzip")
+    if tool is None:
+        pytest.skip("no gzip tool")
+    source = _csv(150_000)  # several real blocks
+    assert len(source) > 3 * _upload.BLOCK
+    spool = gzip_to_spool(source)
+    target = tmp_path / "data.csv.gz"
+    target.write_bytes(spool.read())
+    spool.close()
+    subprocess.run([tool, "-t", str(target)], check=True)
+    assert subprocess.run([tool, "-dc", str(target)], capture_output=True, check=True).stdout == source
+
+
+def test_empty_sources_are_refused():
+    for empty in (b"", "", iter([]), iter(["", ""])):
+        with pytest.raises(ValueError, match="empty"):
+            gzip_to_spool(empty)
+
+
+def test_a_failing_source_stops_the_upload():
+    def lines():
+        yield "a,b\n"
+        raise OSError("disk gone")
+
+    with pytest.raises(OSError, match="disk gone"):
+        gzip_to_spool(lines())
+
+
+@pytest.fixture
+def dataset(emulator):
+    client = Alphacast(ALICE_KEY, api_url=emulator.api_url, workspace_url=emulator.workspace_url)
+    repo = client.repository.create(f"speed paths {time.monotonic_ns()}")
+    ds = client.datasets.dataset(client.datasets.create("speed", repo["id"])["id"])
+    yield ds
+    client.close()
+
+
+def _wait(ds, response: bytes) -> dict:
+    process = json.loads(response)
+    for _ in range(600):
+        state = json.loads(ds.process(process["id"]))
+        if state["status"] not in ("Requested", "Processing"):
+            return state
+        time.sleep(0.05)
+    raise AssertionError("never processed")
+
+
+def test_a_multi_block_upload_is_ingested_whole(dataset, tmp_path: Path):
+    source = _csv(150_000)
+    path = tmp_path / "big.csv"
+    path.write_bytes(source)
+    state = _wait(
+        dataset,
+        dataset.upload_data_from_csv(
+            path, dateColumnName="Date", dateFormat="%Y-%m-%d", entitiesColumnNames="country"
+        ),
+    )
+    assert state["status"] == "Processed", state
+    assert dataset.download_data(format="csv").count(b"\n") == 150_001
