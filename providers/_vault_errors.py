@@ -37,6 +37,10 @@ class Unavailable(CredentialError):
         self.reason = redact_text(reason)
 
 
+class StaleToken(Exception):
+    """A token this process kept from an earlier login was refused: log in again."""
+
+
 class Redirected(requests.RequestException):
     """The server answered a redirect (3xx), which is never followed: the token (a
     header requests keeps across hosts) or an AppRole secret id would go with it, and
@@ -94,6 +98,8 @@ class ExplainsFailures:
         self.profile = profile
         self.timeout = timeout
         self.token_source = login.source  # where the token came from, never the token
+        #: The token in use comes from an earlier login, kept: a 403 may mean it was revoked.
+        self.reused = False
 
     def fail(self, message: str) -> NoReturn:
         fail(message, self.profile)
@@ -124,6 +130,8 @@ class ExplainsFailures:
         try:
             yield
         except exceptions.Forbidden:
+            if self.reused:
+                raise StaleToken from None
             if version is None:
                 self.fail(
                     f"the server rejected the {self.token_source} (expired, revoked "

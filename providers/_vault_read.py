@@ -12,37 +12,31 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 
-import requests
-
 from alphacast import Credential
 from alphacast.chain import EXPIRY_MARGIN_SECONDS
 from alphacast.config import config_location
-from alphacast.secrets import display_path, parse_seconds
+from alphacast.secrets import parse_seconds
 
-from ._vault_auth import read_jwt
-from ._vault_config import PROVIDER, AppRole, Jwt, Token
-from ._vault_errors import ExplainsFailures, server_says
+from ._vault_config import PROVIDER
+from ._vault_errors import StaleToken
+from ._vault_login import Authenticates
 
 
-class Read(ExplainsFailures):
+class Read(Authenticates):
     """One resolution: log in, find the engine version, read, explain failures."""
 
     def credential(self, refresh: float) -> Credential:
         """The key, expiring when the server says or after ``refresh`` seconds."""
-        login = self.login
         with self.explained():
-            if isinstance(login, AppRole):
-                self._login(login)
-            elif isinstance(login, Jwt):
-                self._login_jwt(login)
-            else:
-                self.client.token = login.value
+            self.authenticate()
         try:
-            version = self.target.kv_version or self._detect_version()
-            secret = self._read(version)
-        finally:
-            if not isinstance(login, Token):
-                self._logout()
+            version, secret = self._fetch()
+        except StaleToken:
+            # The token this process kept was revoked (or expired early): log in again, once.
+            self.forget_token()
+            with self.explained():
+                self.authenticate()
+            version, secret = self._fetch()
         key, expiries = self._field(secret, version)
         # The chain re-resolves refresh_margin(lifetime) before expiry, the lesser of
         # EXPIRY_MARGIN_SECONDS and half the lifetime: with this lifetime, that is
@@ -56,55 +50,11 @@ class Read(ExplainsFailures):
             expires_at=min(expiries),
         )
 
-    # -- authentication -------------------------------------------------------
-
-    def _login(self, approle: AppRole) -> None:
-        mount = approle.mount
-        try:
-            answer = self.client.auth.approle.login(
-                approle.role_id, approle.secret_id, use_token=False, mount_point=mount
-            )
-        except self.hvac.exceptions.VaultError as exc:
-            if self.cannot_serve(exc):
-                raise  # explained (and another server tried) by the caller
-            self.fail(
-                f"AppRole login at {self.target.address} (auth/{mount}/login) failed "
-                f"({server_says(exc)}); check the role id and secret id (secret ids expire "
-                "and may be single-use) and vault_approle_mount"
-            )
-        self._take_token(answer, f"the answer to the AppRole login (auth/{mount}/login)")
-
-    def _login_jwt(self, jwt: Jwt) -> None:
-        mount = jwt.mount
-        token = read_jwt(jwt, self.profile)  # re-read at each login: platforms rotate it
-        try:
-            answer = self.client.auth.jwt.jwt_login(jwt.role, token, use_token=False, path=mount)
-        except self.hvac.exceptions.VaultError as exc:
-            if self.cannot_serve(exc):
-                raise  # explained (and another server tried) by the caller
-            self.fail(
-                f"JWT login as role {jwt.role!r} at {self.target.address} "
-                f"(auth/{mount}/login) failed ({server_says(exc)}); check the token in "
-                f"{display_path(jwt.path)} (its audience, issuer, expiry and the claims the "
-                "role binds), vault_role and vault_jwt_mount"
-            )
-        self._take_token(answer, f"the answer to the JWT login (auth/{mount}/login)")
-
-    def _take_token(self, answer: object, what: str) -> None:
-        auth = answer.get("auth") if isinstance(answer, dict) else None
-        token = auth.get("client_token") if isinstance(auth, dict) else None
-        if not isinstance(token, str) or not token.strip():
-            self._not_vault(what, "a token in auth.client_token")
-        self.client.token = token
-
-    def _logout(self) -> None:
-        # The login token is needed no more: do not let them pile up on the server.
-        try:
-            self.client.auth.token.revoke_self()
-        except (self.hvac.exceptions.VaultError, requests.RequestException):
-            pass
-
     # -- reading ----------------------------------------------------------------
+
+    def _fetch(self) -> tuple[int, Mapping[str, Any]]:
+        version = self.target.kv_version or self._detect_version()
+        return version, self._read(version)
 
     def _detect_version(self) -> int:
         with self.explained():

@@ -172,10 +172,10 @@ class VaultProvider(CredentialProvider):
                     allow_redirects=False,
                 )
                 here = dataclasses.replace(target, address=address)
+                read = Read(hvac, client, here, login, profile, timeout)
+                read.cluster = servers.addresses
                 try:
-                    credential = Read(hvac, client, here, login, profile, timeout).credential(
-                        refresh
-                    )
+                    credential = read.credential(refresh)
                 except Unavailable as exc:
                     unavailable.append((address, exc))
                     continue

@@ -190,6 +190,19 @@ class OpenBao:
         secret_id = self.api("POST", f"auth/{mount}/role/{role}/secret-id")["data"]["secret_id"]
         return str(role_id), str(secret_id)
 
+    def requests_to(self, api_path: str) -> int:
+        """How many requests (of any operation) for ``api_path`` the audit log holds."""
+        count = 0
+        with self.audit_log.open() as log:
+            for line in log:
+                entry = json.loads(line)
+                if (
+                    entry.get("type") == "request"
+                    and entry.get("request", {}).get("path") == api_path
+                ):
+                    count += 1
+        return count
+
     def reads(self, api_path: str) -> int:
         """How many read requests for ``api_path`` the audit log holds."""
         count = 0
