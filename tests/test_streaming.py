@@ -116,6 +116,11 @@ def test_gzip_spool_round_trips():
     spool.close()
 
 
+def _texts(chunks) -> list[str]:
+    """The chunks as text (pyarrow's writer gives bytes, pandas' text)."""
+    return [c.decode() if isinstance(c, bytes) else c for c in chunks]
+
+
 @pytest.mark.parametrize(("columns", "index"), [(64, True), (64, False), (3, True), (1, False)])
 def test_dataframe_chunks_are_sized_by_cells_and_join_to_the_whole_csv(
     monkeypatch: pytest.MonkeyPatch, columns: int, index: bool
@@ -125,7 +130,7 @@ def test_dataframe_chunks_are_sized_by_cells_and_join_to_the_whole_csv(
 
     monkeypatch.setattr(datasets, "DF_CHUNK_CELLS", 1000)
     df = pd.DataFrame({f"c{i}": range(i, i + 250) for i in range(columns)})
-    chunks = list(datasets._df_csv_chunks(df, index))
+    chunks = _texts(datasets._df_csv_chunks(df, index))
     assert "".join(chunks) == df.to_csv(index=index)
     width = columns + (1 if index else 0)
     rows = [chunk.count("\n") for chunk in chunks]
@@ -141,7 +146,7 @@ def test_a_dataframe_wider_than_the_chunk_goes_one_row_at_a_time(monkeypatch: py
 
     monkeypatch.setattr(datasets, "DF_CHUNK_CELLS", 10)
     df = pd.DataFrame({f"c{i}": [i, i + 1, i + 2] for i in range(40)})
-    chunks = list(datasets._df_csv_chunks(df, False))
+    chunks = _texts(datasets._df_csv_chunks(df, False))
     assert len(chunks) == 3
     assert "".join(chunks) == df.to_csv(index=False)
 

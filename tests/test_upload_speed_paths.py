@@ -78,7 +78,9 @@ def test_standard_gzip_tool_accepts_the_upload(tmp_path: Path):
     target.write_bytes(spool.read())
     spool.close()
     subprocess.run([tool, "-t", str(target)], check=True)
-    assert subprocess.run([tool, "-dc", str(target)], capture_output=True, check=True).stdout == source
+    assert (
+        subprocess.run([tool, "-dc", str(target)], capture_output=True, check=True).stdout == source
+    )
 
 
 def test_empty_sources_are_refused():
@@ -127,3 +129,128 @@ def test_a_multi_block_upload_is_ingested_whole(dataset, tmp_path: Path):
     )
     assert state["status"] == "Processed", state
     assert dataset.download_data(format="csv").count(b"\n") == 150_001
+
+
+# -- a DataFrame's CSV: pyarrow's writer and pandas' store the same data ----------------
+
+
+def _frame():
+    pd = pytest.importorskip("pandas")
+    days = pd.to_datetime(["2020-01-01", "2020-02-01", "2020-03-01", None, "2020-05-01"])
+    return pd.DataFrame(
+        {
+            "Date": days.fillna(pd.Timestamp("2020-04-01")),
+            "country": ["AR", 'Say "hi", then', "UY", "a,b", "BR"],
+            "price": [1.0, 1e-05, float("nan"), 0.1 + 0.2, -2.5e20],
+            "count": [1, 2, 3, 4, 5],
+            "note": ["plain", None, "x", "", "y"],
+            "seen": days,
+        },
+        index=pd.Index([10, 11, 12, 13, 14], name="row"),
+    )
+
+
+@pytest.mark.parametrize("index", [False, True])
+def test_pyarrow_and_pandas_csv_are_stored_identically(emulator, index: bool):
+    pytest.importorskip("pyarrow")
+    from alphacast.resources._frame_csv import frame_csv_chunks
+
+    frame = _frame()
+    client = Alphacast(ALICE_KEY, api_url=emulator.api_url, workspace_url=emulator.workspace_url)
+    repo = client.repository.create(f"frame csv {time.monotonic_ns()}")
+    stored = {}
+    with client:
+        for engine in ("pandas", "pyarrow"):
+            ds = client.datasets.dataset(client.datasets.create(engine, repo["id"])["id"])
+            chunks = list(frame_csv_chunks(frame, index, rows=2, engine=engine))
+            assert len(chunks) == 3
+            state = _wait(
+                ds,
+                ds.upload_data_from_csv(
+                    iter(chunks),
+                    dateColumnName="Date",
+                    dateFormat="%Y-%m-%d",
+                    entitiesColumnNames="country",
+                    stringColumnNames="note",
+                ),
+            )
+            assert state["status"] == "Processed", (engine, state)
+            stored[engine] = sorted(ds.download_data(format="json"), key=lambda r: r["country"])
+    assert stored["pyarrow"] == stored["pandas"]
+    assert len(stored["pandas"]) == 5
+    assert {r["country"] for r in stored["pandas"]} >= {'Say "hi", then', "a,b"}
+
+
+def _text(chunks) -> str:
+    return "".join(c.decode() if isinstance(c, bytes) else c for c in chunks)
+
+
+@pytest.mark.parametrize("rows", [1, 2, 5])
+@pytest.mark.parametrize("index", [False, True])
+def test_pyarrow_writes_pandas_bytes(index: bool, rows: int):
+    """Byte for byte: the service infers a column's type from its text (``1.0`` is a
+    float, ``1`` an integer), so "the same values" is not enough."""
+    pytest.importorskip("pyarrow")
+    from alphacast.resources._frame_csv import frame_csv_chunks
+
+    frame = _frame()
+    assert _text(frame_csv_chunks(frame, index, rows, engine="pyarrow")) == frame.to_csv(
+        index=index
+    )
+
+
+def test_pyarrow_writes_the_chunks_it_can_and_pandas_the_others():
+    pytest.importorskip("pyarrow")
+    pd = pytest.importorskip("pandas")
+    from alphacast.resources._frame_csv import frame_csv_chunks
+
+    numbers = [1.0, -0.0, 0.0, 123456.789, 0.1 + 0.2, float("nan"), 9_999_999_999.5, 2.0]
+    frame = pd.DataFrame({"v": numbers + [1e-05, 3.0, 1e20, 4.0], "s": ["a"] * 8 + ["b,c"] * 4})
+    chunks = list(frame_csv_chunks(frame, False, rows=4, engine="pyarrow"))
+    assert [type(c) for c in chunks] == [bytes, bytes, str]
+    assert _text(chunks) == frame.to_csv(index=False)
+    assert chunks[0].startswith(b"v,s\n1.0,a\n-0.0,a\n0.0,a\n")
+
+
+def test_columns_pyarrow_would_write_differently_go_through_pandas():
+    pytest.importorskip("pyarrow")
+    pd = pytest.importorskip("pandas")
+    from alphacast.resources._frame_csv import frame_csv_chunks
+
+    for frame in (
+        pd.DataFrame({"flag": [True, False]}),
+        pd.DataFrame({"at": pd.to_datetime(["2020-01-01 10:30", "2020-01-02 00:00"])}),
+        pd.DataFrame({"mixed": ["a", 1]}),
+        pd.DataFrame({"kind": pd.Categorical(["a", "b"])}),
+    ):
+        chunks = list(frame_csv_chunks(frame, False, rows=10))
+        assert chunks == [frame.to_csv(index=False)]
+        with pytest.raises(ValueError, match="differently"):
+            list(frame_csv_chunks(frame, False, rows=10, engine="pyarrow"))
+
+
+def test_a_dataframe_upload_takes_the_pyarrow_path_when_installed(dataset):
+    pytest.importorskip("pyarrow")
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(
+        {
+            "Date": pd.to_datetime(["2020-01-01", "2021-01-01"]),
+            "country": ["AR", "UY"],
+            "v": [1.5, 2.0],
+        }
+    )
+    from alphacast.resources import datasets
+
+    assert all(isinstance(c, bytes) for c in datasets._df_csv_chunks(frame, False))
+    state = _wait(
+        dataset,
+        dataset.upload_data_from_df(
+            frame,
+            uploadIndex=False,
+            dateColumnName="Date",
+            dateFormat="%Y-%m-%d",
+            entitiesColumnNames="country",
+        ),
+    )
+    assert state["status"] == "Processed", state
+    assert sorted(r["v"] for r in dataset.download_data(format="json")) == [1.5, 2.0]

@@ -32,7 +32,7 @@ from typing import IO, Any
 
 from alphacast._progress import Progress, human_bytes
 
-CsvSource = str | bytes | os.PathLike[str] | IO[str] | IO[bytes] | Iterable[str]
+CsvSource = str | bytes | os.PathLike[str] | IO[str] | IO[bytes] | Iterable[str | bytes]
 
 CHUNK = 1 << 20
 SPOOL_IN_MEMORY = 8 << 20
@@ -65,7 +65,7 @@ def _chunks(source: CsvSource) -> Iterator[bytes]:
             yield block.encode("utf-8") if isinstance(block, str) else block
     else:
         for text in source:
-            yield text.encode("utf-8")
+            yield text if isinstance(text, bytes) else text.encode("utf-8")
 
 
 def source_size(source: CsvSource) -> int | None:
@@ -85,7 +85,7 @@ def source_size(source: CsvSource) -> int | None:
         if hasattr(source, "fileno") and hasattr(source, "tell"):
             status = os.fstat(source.fileno())
             if stat.S_ISREG(status.st_mode):  # not a pipe: stdin may be one
-                return max(0, status.st_size - source.tell())
+                return max(0, status.st_size - int(source.tell()))
     except (OSError, ValueError, io.UnsupportedOperation):
         pass
     return None

@@ -11,6 +11,7 @@ from alphacast._transport import Transport
 from alphacast.resources._args import column_names, sent_flag, tested_flag, values_of
 from alphacast.resources._base import Resource, transport_for_key
 from alphacast.resources._download import Destination, download
+from alphacast.resources._frame_csv import frame_csv_chunks
 from alphacast.resources._upload import CsvSource, UploadBody
 
 #: ``upload_data_from_df`` writes the DataFrame as CSV this many cells at a time
@@ -28,12 +29,12 @@ def _date_text(value: dt.date | str) -> str:
     return value if isinstance(value, str) else value.isoformat()
 
 
-def _df_csv_chunks(df: Any, index: bool) -> Iterator[str]:
-    """``df`` as CSV text (header first), in chunks of about ``DF_CHUNK_CELLS`` cells."""
+def _df_csv_chunks(df: Any, index: bool) -> Iterator[str | bytes]:
+    """``df`` as CSV (header first), in chunks of about ``DF_CHUNK_CELLS`` cells
+    (pyarrow's writer when installed, see ``_frame_csv``)."""
     columns = df.shape[1] + (df.index.nlevels if index else 0)
     rows = max(1, DF_CHUNK_CELLS // max(1, columns))
-    for start in range(0, len(df), rows):
-        yield df.iloc[start : start + rows].to_csv(index=index, header=start == 0)
+    yield from frame_csv_chunks(df, index, rows)
 
 
 Columns = str | Iterable[str]
