@@ -1,6 +1,7 @@
 """How the ``vault`` provider gets a token for a profile: ``vault_auth`` in its config
-section (``token``, ``approle`` or ``jwt``), else AppRole when a role id and a secret
-id are configured, else a token as it is.
+section (``token``, ``approle``, ``jwt`` or ``agent``), else the agent's when
+``VAULT_AGENT_ADDR`` names the server, else AppRole when a role id and a secret id are
+configured, else a token as it is.
 """
 
 from __future__ import annotations
@@ -17,12 +18,18 @@ from ._vault_errors import fail
 
 #: Where Kubernetes mounts a pod's service-account token (a JWT).
 KUBERNETES_JWT_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/token"
-METHODS = ("token", "approle", "jwt")
+METHODS = ("token", "approle", "jwt", "agent")
 
 
-def configured_login(settings: Mapping[str, str], target: Target, profile: str) -> Login:
-    """The login ``vault_auth`` names, else the one inferred from what is configured."""
+def configured_login(
+    settings: Mapping[str, str], target: Target, profile: str, *, agent: bool = False
+) -> Login:
+    """The login ``vault_auth`` names, else the one inferred from what is configured;
+    ``agent``: the server is a local agent's (``VAULT_AGENT_ADDR``)."""
     method = settings.get("vault_auth", "").strip().lower()
+    if method == "agent" or (agent and not method):
+        # No token of our own: the agent adds its auto-auth token (use_auto_auth_token).
+        return Token("", f"auto-auth token of the agent at {target.address}")
     if not method:
         return _approle(settings, target, profile) or _token(target, profile)
     if method == "token":

@@ -8,6 +8,7 @@ this module only talks to the server.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
@@ -20,6 +21,9 @@ from alphacast.secrets import parse_seconds
 from ._vault_config import PROVIDER
 from ._vault_errors import StaleToken
 from ._vault_login import Authenticates
+
+#: Re-reads come between (1 - this) and 1 times ``vault_refresh_seconds`` after a read.
+REFRESH_JITTER = 0.2
 
 
 class Read(Authenticates):
@@ -38,6 +42,9 @@ class Read(Authenticates):
                 self.authenticate()
             version, secret = self._fetch()
         key, expiries = self._field(secret, version)
+        # Spread re-reads over the last fifth of `refresh`, so that a fleet started at
+        # the same moment does not come back to the store in lockstep.
+        refresh *= random.uniform(1 - REFRESH_JITTER, 1.0)
         # The chain re-resolves refresh_margin(lifetime) before expiry, the lesser of
         # EXPIRY_MARGIN_SECONDS and half the lifetime: with this lifetime, that is
         # exactly `refresh` seconds from now.

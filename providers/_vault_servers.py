@@ -2,10 +2,10 @@
 session that talks to them.
 
 A profile may name several servers of one cluster (``vault_addr`` in its config
-section, else ``ALPHACAST_VAULT_ADDRS``, else ``VAULT_ADDR``/``BAO_ADDR``; each a
-comma-separated list). They are tried in order, starting with the one that last
-served the same list in this process, until one serves; all of them share the
-``ALPHACAST_VAULT_TIMEOUT`` budget of a read.
+section, else ``VAULT_AGENT_ADDR`` (a local agent), else ``ALPHACAST_VAULT_ADDRS``,
+else ``VAULT_ADDR``/``BAO_ADDR``; each a comma-separated list). They are tried in
+order, starting with the one that last served the same list in this process, until
+one serves; all of them share the ``ALPHACAST_VAULT_TIMEOUT`` budget of a read.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ from ._vault_errors import TIMEOUT_VARIABLE, refuse_redirect
 
 #: The servers of a cluster, for every profile of the process.
 ADDRS_VARIABLE = "ALPHACAST_VAULT_ADDRS"
+#: A local agent (``bao agent``/``vault agent``) that adds its own token to requests.
+AGENT_VARIABLE = "VAULT_AGENT_ADDR"
 
 
 def env(suffix: str) -> tuple[str, str] | None:
@@ -48,11 +50,18 @@ class Servers:
     addresses: tuple[str, ...]
     setting: str
 
+    @property
+    def agent(self) -> bool:
+        """Whether the address is a local agent's, from ``VAULT_AGENT_ADDR``."""
+        return self.setting == AGENT_VARIABLE
+
     @classmethod
     def configured(cls, profile: str, settings: Mapping[str, str]) -> Servers | None:
         """The servers configured for ``profile``; ``None`` when there are none."""
         configured = settings.get("vault_addr", "").strip()
         setting = f"vault_addr in {config_location(profile)}"
+        if not configured:
+            configured, setting = os.environ.get(AGENT_VARIABLE, "").strip(), AGENT_VARIABLE
         if not configured:
             configured, setting = os.environ.get(ADDRS_VARIABLE, "").strip(), ADDRS_VARIABLE
         if not configured:

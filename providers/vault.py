@@ -20,7 +20,9 @@ between sections)::
     vault_kv_version = 2            # 1, 2 or auto (default: asks the server)
     vault_refresh_seconds = 300     # re-read the secret this often (default 300)
 
-Authentication (:mod:`._vault_auth`): ``vault_auth = token | approle | jwt``; JWT
+Authentication (:mod:`._vault_auth`): ``vault_auth = token | approle | jwt | agent``
+(agent: no token of our own, a local agent adds its own; implied by
+``VAULT_AGENT_ADDR``, which names the server before ``ALPHACAST_VAULT_ADDRS``); JWT
 logs in as ``vault_role`` with the token in ``vault_jwt_file`` (else
 ``VAULT_JWT_FILE``, else the Kubernetes service-account token), re-read at each
 login, at mount ``vault_jwt_mount`` (default ``jwt``). Left out: AppRole when a role
@@ -28,7 +30,8 @@ id and a secret id are configured
 (``vault_role_id`` and ``vault_secret_id`` or ``vault_secret_id_file``, else
 ``VAULT_ROLE_ID``/``VAULT_SECRET_ID``; mount ``vault_approle_mount``, default
 ``approle``), else a token from ``VAULT_TOKEN``, ``BAO_TOKEN`` or
-``~/.vault-token``. TLS is always verified, against ``VAULT_CACERT`` or
+``~/.vault-token``. A login's token is kept for the process, renewed and replaced
+(:mod:`._vault_login`, :mod:`._vault_tokens`). TLS is always verified, against ``VAULT_CACERT`` or
 ``VAULT_CAPATH`` (or the ``BAO_`` forms) when set; ``VAULT_SKIP_VERIFY`` is
 ignored. Plain ``http://`` is refused, before any connection, unless the server
 is on a loopback address (127.0.0.0/8, ``::1`` or ``localhost``, the rule
@@ -150,7 +153,7 @@ class VaultProvider(CredentialProvider):
         )
         timeout = _timeout(profile)
         verify = _verify()
-        login = configured_login(settings, target, profile)
+        login = configured_login(settings, target, profile, agent=servers.agent)
         # Every server shares the budget; each is given an equal share of what is left,
         # so that a silent one leaves time for the others.
         deadline = time.monotonic() + timeout

@@ -86,9 +86,10 @@ def test_reads_kv2_secret_alphacast_profile_api_key_by_default(bao):
     assert credential.provider == "vault"
     assert credential.profile == "kv2default"
     assert credential.source == f"vault {bao.address} secret/alphacast/kv2default#api_key"
-    # Re-read after vault_refresh_seconds (300): expiry is that plus the chain's margin.
+    # Re-read within the last fifth of vault_refresh_seconds (300, with jitter): expiry is
+    # that plus the chain's margin.
     assert credential.expires_at is not None
-    assert before + timedelta(seconds=359) < credential.expires_at
+    assert before + timedelta(seconds=240 + 60 - 1) < credential.expires_at
     assert credential.expires_at < datetime.now(UTC) + timedelta(seconds=361)
     assert "ak_kv2_default_0000001" not in repr(credential)
     assert ROOT_TOKEN not in repr(credential)
@@ -551,6 +552,19 @@ def test_rotation_is_picked_up_after_vault_refresh_seconds(bao, home):
     time.sleep(1.2)
     assert resolved.current.api_key == "ak_timer_after_000001"
     assert resolved.current.source.endswith("secret/alphacast/rotate-timer#api_key")
+
+
+def test_re_reads_are_spread_with_jitter(bao):
+    bao.put_kv2("alphacast/jitter", {"api_key": "ak_jitter_000000000001"})
+    expiries = []
+    for _ in range(10):
+        before = datetime.now(UTC)
+        credential = resolve("jitter")
+        assert credential is not None and credential.expires_at is not None
+        seconds = (credential.expires_at - before).total_seconds() - 60  # the chain's margin
+        assert 240 - 1 < seconds < 300 + 1
+        expiries.append(round(seconds))
+    assert len(set(expiries)) > 3  # not in lockstep
 
 
 def test_cache_key_names_the_secret_and_never_the_token(bao, home, monkeypatch):
