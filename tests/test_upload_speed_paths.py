@@ -254,3 +254,20 @@ def test_a_dataframe_upload_takes_the_pyarrow_path_when_installed(dataset):
     )
     assert state["status"] == "Processed", state
     assert sorted(r["v"] for r in dataset.download_data(format="json")) == [1.5, 2.0]
+
+
+def test_floats_of_every_magnitude_are_written_as_pandas_writes_them():
+    pytest.importorskip("pyarrow")
+    np = pytest.importorskip("numpy")
+    pd = pytest.importorskip("pandas")
+    from alphacast.resources._frame_csv import frame_csv_chunks
+
+    rng = np.random.default_rng(2)
+    values = rng.uniform(-1, 1, 20_000) * 10.0 ** rng.integers(-12, 25, 20_000)
+    extremes = [0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, 1.7976931348623157e308, 1e16, 1e-4]
+    frame = pd.DataFrame({"v": np.concatenate([values, extremes])})
+    with np.errstate(over="ignore"):  # rounding 1.8e308 overflows to inf, as pandas does
+        frame["rounded"] = frame["v"].round(3)
+    chunks = list(frame_csv_chunks(frame, False, 3000, engine="pyarrow"))
+    assert all(isinstance(c, bytes) for c in chunks)
+    assert _text(chunks) == frame.to_csv(index=False)

@@ -8,9 +8,9 @@ dates at midnight); anything else (booleans, times of day, categories, objects
 that are not strings) goes through pandas, as before.
 
 The bytes are pandas' bytes: the header is pandas' own; floats are written by
-pyarrow only from 1e-4 to 1e10 (where its digits and Python's repr agree) with
-repr's ``.0`` on whole numbers; a chunk holding a float outside that range, or a
-string pandas would quote (a comma, a quote, a line break), is written by pandas.
+pyarrow from 1e-4 to 1e10 (where its digits and Python's repr agree) with repr's
+``.0`` on whole numbers, and by repr outside that range; a chunk holding a string
+pandas would quote (a comma, a quote, a line break) is written by pandas.
 """
 
 from __future__ import annotations
@@ -77,17 +77,21 @@ def _arrow_chunks(
         if kind == "date":
             return array.cast(pa.date32())
         if kind == "float":
-            # Python's repr and pyarrow agree on the digits from 1e-4 to 1e10,
-            # except that repr ends a whole number with ".0".
-            size = pc.abs(array)
-            plain = pc.or_kleene(
-                pc.equal(size, 0), pc.and_(pc.greater_equal(size, 1e-4), pc.less(size, 1e10))
-            )
-            if pc.any(pc.invert(plain)).as_py():
-                return None
+            # Python's repr and pyarrow agree on the digits from 1e-4 to 1e10, except
+            # that repr ends a whole number with ".0"; the few values outside that
+            # range are written by repr itself.
             text = pc.cast(array, pa.string())
             whole = pc.match_substring_regex(text, r"^-?[0-9]+$")
-            return pc.if_else(whole, pc.binary_join_element_wise(text, ".0", ""), text)
+            text = pc.if_else(whole, pc.binary_join_element_wise(text, ".0", ""), text)
+            size = pc.abs(array)
+            plain = pc.or_(
+                pc.equal(size, 0), pc.and_(pc.greater_equal(size, 1e-4), pc.less(size, 1e10))
+            )
+            other = pc.fill_null(pc.invert(plain), False)
+            if pc.any(other).as_py():
+                odd = pc.filter(array, other).to_pylist()
+                text = pc.replace_with_mask(text, other, pa.array([repr(v) for v in odd]))
+            return text
         if kind == "string" and pc.any(pc.match_substring_regex(array, r'[,"\r\n]')).as_py():
             return None  # pandas quotes these: it writes this chunk itself
         return array
