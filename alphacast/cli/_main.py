@@ -35,6 +35,19 @@ def _filter(text: str) -> tuple[str, str]:
     return column, value
 
 
+def _later(module: str, name: str) -> Handler:
+    """``alphacast.cli.<module>.<name>``, imported when the command runs: the data
+    commands load requests, which ``--help`` or ``auth which`` should not pay for."""
+
+    def handler(args: argparse.Namespace) -> int:
+        from importlib import import_module
+
+        command: Handler = getattr(import_module(f"alphacast.cli.{module}"), name)
+        return command(args)
+
+    return handler
+
+
 def _add_progress(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--progress",
@@ -95,9 +108,6 @@ def _auth_parsers(sub: Any) -> None:
 
 
 def _data_parsers(sub: Any) -> None:
-    from alphacast.cli import _data as data
-    from alphacast.cli import _processes
-
     parser = sub.add_parser("datasets", help="upload and download dataset data")
     commands = parser.add_subparsers(
         dest="datasets_command", required=True, metavar="COMMAND", help="what to do"
@@ -135,7 +145,7 @@ def _data_parsers(sub: Any) -> None:
     add_profile(p)
     _add_progress(p)
     add_json(p)
-    p.set_defaults(handler=data.cmd_upload)
+    p.set_defaults(handler=_later("_data", "cmd_upload"))
 
     p = commands.add_parser("processes", help="a dataset's upload processes and their outcome")
     p.add_argument(
@@ -143,7 +153,7 @@ def _data_parsers(sub: Any) -> None:
     )
     add_profile(p)
     add_json(p)
-    p.set_defaults(handler=_processes.cmd_processes)
+    p.set_defaults(handler=_later("_processes", "cmd_processes"))
 
     p = commands.add_parser("download", help="download a dataset's data")
     p.add_argument("dataset_id", type=int, metavar="DATASET_ID", help="dataset to download")
@@ -167,7 +177,7 @@ def _data_parsers(sub: Any) -> None:
     )
     add_profile(p)
     _add_progress(p)
-    p.set_defaults(handler=data.cmd_download)
+    p.set_defaults(handler=_later("_data", "cmd_download"))
 
     p = sub.add_parser("search", help="search datasets")
     p.add_argument("query", metavar="QUERY", help="words to search for (quote several words)")
@@ -184,7 +194,7 @@ def _data_parsers(sub: Any) -> None:
     )
     add_profile(p)
     add_json(p)
-    p.set_defaults(handler=data.cmd_search)
+    p.set_defaults(handler=_later("_data", "cmd_search"))
 
 
 def build_parser() -> argparse.ArgumentParser:
