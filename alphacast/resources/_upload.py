@@ -124,10 +124,13 @@ def gzip_header() -> bytes:
 
 
 def gzip_blocks(
-    source: CsvSource, level: int = GZIP_LEVEL, workers: int | None = None
+    source: CsvSource, level: int | None = None, workers: int | None = None
 ) -> Iterator[tuple[int, bytes]]:
     """One gzip member of ``source``, in pieces, deflated in parallel: pairs of
-    (source bytes consumed, gzip bytes), in order. Raises ValueError if empty."""
+    (source bytes consumed, gzip bytes), in order. Raises ValueError if empty.
+    ``level`` is ``GZIP_LEVEL`` unless given (read at each call: the benchmark sets
+    it to compare with 0.1.9 at its level)."""
+    level = GZIP_LEVEL if level is None else level
     workers = workers or min(8, os.cpu_count() or 1)
     crc = 0
     length = 0

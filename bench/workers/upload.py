@@ -23,7 +23,12 @@ def main() -> None:
     _clients.add_arguments(parser)
     parser.add_argument("source", choices=["file", "df"])
     parser.add_argument("csv", type=Path)
+    parser.add_argument("--level", type=int, help="this SDK's gzip level (default: its own)")
     args = parser.parse_args()
+    if args.level is not None:
+        import alphacast.resources._upload as upload_module
+
+        upload_module.GZIP_LEVEL = args.level
 
     dataset = _clients.dataset(args)
     if args.source == "df":
