@@ -98,8 +98,10 @@ def _chromium() -> str:
 
 
 def _sphinx(builder: str, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    # -P: the source tree (the working folder) must not shadow an installed (wheel)
+    # alphacast, whose alphacast.providers the tree does not have.
     return subprocess.run(
-        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", builder, *extra]
+        [sys.executable, "-P", "-m", "sphinx", "-W", "--keep-going", "-q", "-b", builder, *extra]
         + [str(DOCS), str(out)],
         cwd=ROOT,
         capture_output=True,
