@@ -33,6 +33,7 @@ __all__ = [
     "check_url",
     "connect_origin",
     "is_loopback",
+    "shown_url",
 ]
 
 API_KEY_PARAM = "apiKey"
@@ -181,8 +182,9 @@ class KeyAuth:
             target_url = _without_params(urljoin(url, location), added, credential.api_key)
             return target_url, connect_origin(target_url)
         except ValueError as exc:
+            where = shown_url(url, query=False)
             raise ConnectionFailedError(
-                f"refused a redirect from {_shown(url)} to a malformed Location: {exc}"
+                f"refused a redirect from {where} to a malformed Location: {exc}"
             ) from None
 
     @staticmethod
@@ -215,6 +217,10 @@ def _without_params(url: str, names: set[str], key: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(kept)))
 
 
-def _shown(url: str) -> str:
+def shown_url(url: str, *, query: bool = True) -> str:
+    """``url`` as messages and logs show it: without fragment, keys masked."""
     parts = urlsplit(url)
-    return redact_text(f"{parts.scheme}://{parts.netloc}{parts.path}")
+    shown = f"{parts.scheme}://{parts.netloc}{parts.path}"
+    if query and parts.query:
+        shown += f"?{parts.query}"
+    return redact_text(shown)

@@ -19,7 +19,6 @@ import time
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 import requests.auth
@@ -35,6 +34,7 @@ from alphacast._auth import (
     check_url,
     connect_origin,
     is_loopback,
+    shown_url,
 )
 from alphacast._credentials import Credential
 from alphacast._retry import RetryPolicy, certificate_rejected
@@ -195,7 +195,7 @@ class Transport:
                     self._sleep(wait, attempt)
                     continue
                 failure = ConnectionFailedError(
-                    f"could not complete {method} {self._shown(url)}: {redact_text(str(exc))}"
+                    f"could not complete {method} {shown_url(url)}: {redact_text(str(exc))}"
                     + (_CA_HINT if certificate_rejected(exc) else "")
                 )
             if failure is not None:
@@ -273,7 +273,7 @@ class Transport:
                 log.debug(
                     "%s %s -> %d in %.1f ms",
                     method,
-                    self._shown(url),
+                    shown_url(url),
                     response.status_code,
                     (time.perf_counter() - started) * 1000,
                 )
@@ -289,17 +289,12 @@ class Transport:
                 params = []
             if response.status_code in (301, 302, 303) and method != "HEAD":
                 method, data, json_body, body = "GET", None, None, None
-        raise ConnectionFailedError(f"too many redirects from {self._shown(url)}")
+        raise ConnectionFailedError(f"too many redirects from {shown_url(url)}")
 
     @staticmethod
     def _sleep(delay: float, attempt: int) -> None:
         log.debug("retrying in %.2f s (attempt %d failed)", delay, attempt)
         time.sleep(delay)
-
-    def _shown(self, url: str) -> str:
-        parts = urlsplit(url)
-        shown = f"{parts.scheme}://{parts.netloc}{parts.path}"
-        return redact_text(shown + (f"?{parts.query}" if parts.query else ""))
 
     def _error(
         self, response: requests.Response, method: str, url: str, credential: Credential
@@ -326,7 +321,7 @@ class Transport:
             status,
             message,
             method=method,
-            url=self._shown(url).split("?")[0],
+            url=shown_url(url, query=False),
             credential=credential,
         )
 
