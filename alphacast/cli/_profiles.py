@@ -16,6 +16,7 @@ from __future__ import annotations
 import difflib
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from alphacast._credentials import DEFAULT_PROFILE, Credential
@@ -82,36 +83,30 @@ def _provider_module(name: str) -> Any:
     return importlib.import_module(f"alphacast.providers.{name}")
 
 
-def _shared_file(found: KnownProfiles) -> None:
+def _sections(found: KnownProfiles, path: Path, provider: str) -> list[str]:
+    """The section names of the INI file at ``path``; none when it does not exist, and
+    none (with the file noted as unlisted) when it cannot be read."""
     import configparser
 
-    module = _provider_module("shared_file")
-    path = module.shared_file_path()
+    shown = display_path(path)
     try:
-        raw = read_secret_file(path, provider="shared-file")
+        raw = read_secret_file(path, provider=provider)
         if raw is None:
-            return
-        parser = parse_ini(raw.decode("utf-8"), source=display_path(path))
+            return []
+        return parse_ini(raw.decode("utf-8"), source=shown).sections()
     except (CredentialError, UnicodeDecodeError, OSError, configparser.Error):
-        found.unlisted.append(f"shared-file: {display_path(path)} cannot be read")
-        return
-    for section in parser.sections():
+        found.unlisted.append(f"{provider}: {shown} cannot be read")
+        return []
+
+
+def _shared_file(found: KnownProfiles) -> None:
+    path = _provider_module("shared_file").shared_file_path()
+    for section in _sections(found, path, "shared-file"):
         found.add(section, "shared-file")
 
 
 def _config_file(found: KnownProfiles) -> None:
-    import configparser
-
-    path = config_path()
-    try:
-        raw = read_secret_file(path, provider="config")
-        if raw is None:
-            return
-        parser = parse_ini(raw.decode("utf-8"), source=str(path))
-    except (CredentialError, UnicodeDecodeError, OSError, configparser.Error):
-        found.unlisted.append(f"config: {display_path(path)} cannot be read")
-        return
-    for section in parser.sections():
+    for section in _sections(found, config_path(), "config"):
         try:
             profile = profile_of_section(section)
         except ValueError:
@@ -121,8 +116,6 @@ def _config_file(found: KnownProfiles) -> None:
 
 
 def _encrypted_file(found: KnownProfiles) -> None:
-    from pathlib import Path
-
     module = _provider_module("encrypted_file")
     path = module.encrypted_file_path()
     shown = display_path(path)
