@@ -41,16 +41,32 @@ class Measurement:
 
 @dataclass
 class Check:
-    """One target: what it is, what was measured, and whether it was met."""
+    """One target: what it is, what was measured, and whether it was met.
+
+    ``met`` is None for a figure reported beside the targets (its ``target`` is
+    ``"reported"``: it has no goal) or for a target this run could not measure.
+    """
 
     name: str
     target: str
     measured: str
-    met: bool | None  # None: could not be measured in this run
+    met: bool | None
 
     @property
     def verdict(self) -> str:
-        return {True: "met", False: "MISSED", None: "not measured"}[self.met]
+        if self.met is None:
+            return "info" if self.target == "reported" else "NOT MEASURED"
+        return "PASS" if self.met else "MISS"
+
+
+def tally(checks: list[Check]) -> str:
+    """One line: how many targets passed, missed, or could not be measured."""
+    goals = [c for c in checks if c.target != "reported"]
+    counts = {v: sum(c.verdict == v for c in goals) for v in ("PASS", "MISS", "NOT MEASURED")}
+    line = f"{len(goals)} targets: {counts['PASS']} PASS, {counts['MISS']} MISS"
+    if counts["NOT MEASURED"]:
+        line += f", {counts['NOT MEASURED']} NOT MEASURED"
+    return line
 
 
 @dataclass
@@ -92,6 +108,8 @@ def render_text(results: Results) -> str:
         _text_table(MEASUREMENT_HEADER, _measurement_rows(results)),
         "",
         _text_table(CHECK_HEADER, _check_rows(results)),
+        "",
+        tally(results.checks),
     ]
     parts += ["", *(f"* {note}" for note in results.notes)] if results.notes else []
     return "\n".join(parts)
@@ -117,6 +135,8 @@ def render_markdown(results: Results, command: str) -> str:
         _md_table(MEASUREMENT_HEADER, _measurement_rows(results)),
         "",
         _md_table(CHECK_HEADER, _check_rows(results)),
+        "",
+        tally(results.checks) + ".",
     ]
     parts += ["", *(f"- {note}" for note in results.notes)] if results.notes else []
     return "\n".join(parts) + "\n"
@@ -151,6 +171,8 @@ def render_rst(results: Results, command: str) -> str:
         _rst_table(MEASUREMENT_HEADER, _measurement_rows(results)),
         "",
         _rst_table(CHECK_HEADER, _check_rows(results)),
+        "",
+        tally(results.checks) + ".",
     ]
     parts += ["", *(f"- {_rst_escape(note)}" for note in results.notes)]
     return "\n".join(parts).rstrip() + "\n"
