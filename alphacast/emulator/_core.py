@@ -18,6 +18,20 @@ from alphacast.emulator._store import Store
 LOG_LIMIT = 200_000
 
 
+class PresentedKey(str):
+    """A key as a client presented it, kept in the request log.
+
+    It equals the key (tests compare it with the key they expected), but its
+    ``repr`` shows only the last four characters, so printing a log entry, or
+    the whole log, shows no key.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"<key …{self[-4:]}>" if len(self) >= 12 else "<key ****>"
+
+
 class Accounts:
     """Account names and their keys; a key change is seen by the next request."""
 
@@ -95,6 +109,9 @@ class Core:
         return self.accounts.owner(key)
 
     def record(self, entry: dict[str, Any]) -> None:
+        key = entry.get("key")
+        if isinstance(key, str):
+            entry["key"] = PresentedKey(key)
         self.log.add(entry)
 
     # access ------------------------------------------------------------------------

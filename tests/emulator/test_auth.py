@@ -100,3 +100,14 @@ def test_request_log_has_no_query_string_and_records_each_host(emu):
     ]
     emu.clear_request_log()
     assert emu.request_log == []
+
+
+def test_printing_the_request_log_shows_no_key(emu):
+    emu.clear_request_log()
+    requests.get(emu.api_url + "/repositories", auth=(ALICE, ""))
+    requests.get(emu.api_url + "/repositories", auth=("ak_unknown_key_00000042", ""))
+    log = emu.request_log
+    assert [entry["key"] for entry in log] == [ALICE, "ak_unknown_key_00000042"]
+    shown = repr(log) + str(log[0]) + f"{log}"
+    assert ALICE not in shown and "ak_unknown_key_00000042" not in shown
+    assert "…0042" in shown
