@@ -7,6 +7,7 @@ reStructuredText for the marked section of ``docs/performance.rst``.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -99,20 +100,36 @@ def _text_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
     return "\n".join(out)
 
 
-def render_text(results: Results) -> str:
+def _render(
+    results: Results,
+    table: Callable[[tuple[str, ...], list[tuple[str, ...]]], str],
+    *,
+    heading: list[str],
+    sentence_end: str = ".",
+    bullet: str = "- ",
+    plain: Callable[[str], str] = str,
+) -> str:
+    """The report in one markup: ``table`` draws a table, ``plain`` escapes a note."""
+    end = sentence_end
     parts = [
-        f"Machine: {results.machine}",
-        "Versions: " + "; ".join(f"{k} {v}" for k, v in results.versions.items()),
-        f"Settings: {results.settings}",
+        *heading,
+        "Versions: " + "; ".join(f"{k} {v}" for k, v in results.versions.items()) + end,
         "",
-        _text_table(MEASUREMENT_HEADER, _measurement_rows(results)),
+        f"Settings: {results.settings}{end}",
         "",
-        _text_table(CHECK_HEADER, _check_rows(results)),
+        table(MEASUREMENT_HEADER, _measurement_rows(results)),
         "",
-        tally(results.checks),
+        table(CHECK_HEADER, _check_rows(results)),
+        "",
+        tally(results.checks) + end,
     ]
-    parts += ["", *(f"* {note}" for note in results.notes)] if results.notes else []
-    return "\n".join(parts)
+    parts += ["", *(bullet + plain(note) for note in results.notes)] if results.notes else []
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def render_text(results: Results) -> str:
+    heading = [f"Machine: {results.machine}"]
+    return _render(results, _text_table, heading=heading, sentence_end="", bullet="* ")
 
 
 def _md_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
@@ -120,26 +137,6 @@ def _md_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
         return "| " + " | ".join(c.replace("|", "\\|") for c in row) + " |"
 
     return "\n".join([cells(header), "|" + "---|" * len(header), *map(cells, rows)])
-
-
-def render_markdown(results: Results, command: str) -> str:
-    parts = [
-        "# Benchmark results",
-        "",
-        f"Measured with `{command}` on: {results.machine}.",
-        "",
-        "Versions: " + "; ".join(f"{k} {v}" for k, v in results.versions.items()) + ".",
-        "",
-        f"Settings: {results.settings}.",
-        "",
-        _md_table(MEASUREMENT_HEADER, _measurement_rows(results)),
-        "",
-        _md_table(CHECK_HEADER, _check_rows(results)),
-        "",
-        tally(results.checks) + ".",
-    ]
-    parts += ["", *(f"- {note}" for note in results.notes)] if results.notes else []
-    return "\n".join(parts) + "\n"
 
 
 def _rst_escape(text: str) -> str:
@@ -160,22 +157,14 @@ def _rst_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
     return "\n".join(out)
 
 
+def render_markdown(results: Results, command: str) -> str:
+    heading = ["# Benchmark results", "", f"Measured with `{command}` on: {results.machine}.", ""]
+    return _render(results, _md_table, heading=heading)
+
+
 def render_rst(results: Results, command: str) -> str:
-    parts = [
-        f"Measured with ``{command}`` on: {results.machine}.",
-        "",
-        "Versions: " + "; ".join(f"{k} {v}" for k, v in results.versions.items()) + ".",
-        "",
-        f"Settings: {results.settings}.",
-        "",
-        _rst_table(MEASUREMENT_HEADER, _measurement_rows(results)),
-        "",
-        _rst_table(CHECK_HEADER, _check_rows(results)),
-        "",
-        tally(results.checks) + ".",
-    ]
-    parts += ["", *(f"- {_rst_escape(note)}" for note in results.notes)]
-    return "\n".join(parts).rstrip() + "\n"
+    heading = [f"Measured with ``{command}`` on: {results.machine}.", ""]
+    return _render(results, _rst_table, heading=heading, plain=_rst_escape)
 
 
 #: The section of ``docs/performance.rst`` this tool owns.
