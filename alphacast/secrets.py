@@ -39,7 +39,7 @@ import re
 import stat
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from alphacast._auth import connect_origin, is_loopback
@@ -49,10 +49,12 @@ from alphacast.errors import CredentialError
 __all__ = [
     "DEFAULT_PROFILE",
     "LOCK_TIMEOUT",
+    "SECRET_VARIABLES",
     "atomic_write",
     "check_profile_name",
     "connect_origin",
     "display_path",
+    "environment_without_secrets",
     "interactive",
     "is_loopback",
     "locked",
@@ -67,6 +69,28 @@ __all__ = [
 
 #: Seconds :func:`locked` waits for another process to release a file's lock.
 LOCK_TIMEOUT = 60.0
+
+#: The SDK's environment variables that hold a secret, or name a file that holds
+#: one. A program the SDK starts on the user's behalf (a credential helper, the
+#: command of ``alphacast exec``) does not inherit them: it gets what it is meant to
+#: have and nothing that would unlock other profiles. Other tools' variables
+#: (``VAULT_TOKEN``, ``AWS_*``) are the user's to pass on and are kept.
+SECRET_VARIABLES = frozenset(
+    {
+        "ALPHACAST_API_KEY",
+        "ALPHACAST_API_KEY_FILE",
+        "ALPHACAST_PASSPHRASE",
+        "ALPHACAST_PASSPHRASE_FILE",
+    }
+)
+
+
+def environment_without_secrets(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``environ`` (by default this process's environment) without :data:`SECRET_VARIABLES`,
+    compared without regard to case (Windows' variable names have none)."""
+    source = os.environ if environ is None else environ
+    return {name: value for name, value in source.items() if name.upper() not in SECRET_VARIABLES}
+
 
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _O_BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation

@@ -27,7 +27,8 @@ json.dump({"repositories": len(repos), "argv": sys.argv}, open(sys.argv[1], "w")
 RECORDER = """\
 import json, os, sys
 names = ["ALPHACAST_API_KEY", "API_KEY", "ALPHACAST_PROFILE", "ALPHACAST_API_URL",
-         "ALPHACAST_WORKSPACE_URL", "ALPHACAST_API_KEY_FILE"]
+         "ALPHACAST_WORKSPACE_URL", "ALPHACAST_API_KEY_FILE", "ALPHACAST_PASSPHRASE",
+         "ALPHACAST_PASSPHRASE_FILE", "VAULT_TOKEN"]
 json.dump({"env": {n: os.environ.get(n) for n in names}, "argv": sys.argv},
           open(sys.argv[1], "w"))
 sys.exit(int(sys.argv[2]))
@@ -61,6 +62,9 @@ def test_the_key_goes_to_the_command_environment_and_nothing_is_printed(tmp_path
         "ALPHACAST_API_URL": emulator.api_url,
         "ALPHACAST_WORKSPACE_URL": emulator.workspace_url,
         "ALPHACAST_API_KEY_FILE": None,
+        "ALPHACAST_PASSPHRASE": None,
+        "ALPHACAST_PASSPHRASE_FILE": None,
+        "VAULT_TOKEN": None,
     }
     assert not any(ALICE_KEY in word for word in seen["argv"])
 
@@ -89,6 +93,28 @@ def test_env_name_and_global_profile_before_the_subcommand(tmp_path: Path):
     assert seen["API_KEY"] == ALICE_KEY
     assert seen["ALPHACAST_API_KEY"] is None and seen["ALPHACAST_API_KEY_FILE"] is None
 
+
+@pytest.mark.parametrize("variable", ["ALPHACAST_PASSPHRASE", "ALPHACAST_PASSPHRASE_FILE"])
+def test_the_command_gets_no_passphrase_that_would_unlock_other_profiles(tmp_path: Path, variable):
+    """The encrypted store's passphrase opens every profile in it: the command gets the
+    one key it was given, not the passphrase; other tools' variables are passed on."""
+    _store("prod", ALICE_KEY, "encrypted-file", env={"ALPHACAST_PASSPHRASE": "s3cret pass", "ALPHACAST_ENCRYPTED_KDF_N": "16"})
+    passphrase_file = tmp_path / "passphrase"
+    passphrase_file.write_text("s3cret pass")
+    passphrase_file.chmod(0o600)
+    value = "s3cret pass" if variable == "ALPHACAST_PASSPHRASE" else str(passphrase_file)
+    script = tmp_path / "recorder.py"
+    script.write_text(RECORDER)
+    out = tmp_path / "seen.json"
+    run_cli(
+        "exec", "--profile", "prod", "--", sys.executable, str(script), str(out), "0",
+        env={"ALPHACAST_ENCRYPTED_KDF_N": "16", variable: value, "VAULT_TOKEN": "t"},
+        secrets=(ALICE_KEY,),
+    )
+    seen = json.loads(out.read_text())["env"]
+    assert seen["ALPHACAST_API_KEY"] == ALICE_KEY
+    assert seen["ALPHACAST_PASSPHRASE"] is None and seen["ALPHACAST_PASSPHRASE_FILE"] is None
+    assert seen["VAULT_TOKEN"] == "t"
 
 @pytest.mark.parametrize(
     ("store", "extra"),

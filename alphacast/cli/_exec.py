@@ -17,22 +17,23 @@ from alphacast.cli._options import add_profile
 from alphacast.cli._output import CommandError
 from alphacast.cli._profiles import resolve_for_cli
 from alphacast.cli._settings import url_settings
+from alphacast.secrets import environment_without_secrets
 
 #: Exit statuses a shell uses when a command cannot run.
 EXIT_NOT_FOUND = 127
 EXIT_CANNOT_RUN = 126
 
 KEY_VARIABLE = "ALPHACAST_API_KEY"
-#: Variables of this process that would give the command a second key to choose from.
-_OTHER_KEY_SOURCES = ("ALPHACAST_API_KEY", "ALPHACAST_API_KEY_FILE")
 
 
 def child_environment(
     key: str, profile: str, api_url: str, workspace_url: str, env_name: str
 ) -> dict[str, str]:
-    """This process's environment with the key under ``env_name`` (and no other key),
-    the profile and the URLs the SDK would use."""
-    env = {name: value for name, value in os.environ.items() if name not in _OTHER_KEY_SOURCES}
+    """This process's environment with the key under ``env_name``, the profile and the
+    URLs the SDK would use; without the SDK's other secrets (another key, the
+    encrypted store's passphrase: :data:`alphacast.secrets.SECRET_VARIABLES`), so
+    the command holds this profile's key and nothing that unlocks another's."""
+    env = environment_without_secrets()
     env[env_name] = key
     env["ALPHACAST_PROFILE"] = profile
     env["ALPHACAST_API_URL"] = api_url

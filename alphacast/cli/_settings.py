@@ -20,9 +20,6 @@ from alphacast.config import (
 
 __all__ = ["Setting", "url_settings"]
 
-#: Variables that hold secrets: ``config list`` says they are set, never their value.
-SECRET_VARIABLES = frozenset({"ALPHACAST_API_KEY", "ALPHACAST_PASSPHRASE", "ALPHACAST_DOTENV_KEY"})
-
 
 @dataclass(frozen=True)
 class Setting:
