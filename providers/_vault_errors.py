@@ -8,17 +8,19 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from types import ModuleType
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urljoin, urlsplit
-
-import requests
 
 from alphacast.config import config_location
 from alphacast.errors import CredentialError
 from alphacast.redact import redact_text
 
 from ._vault_config import PROVIDER, Login, Target
+
+if TYPE_CHECKING:  # requests is imported when a server is asked, not with the provider
+    import requests
 
 #: Read by the provider; named here in the fix for an unreachable server.
 TIMEOUT_VARIABLE = "ALPHACAST_VAULT_TIMEOUT"
@@ -41,16 +43,31 @@ class StaleToken(Exception):
     """A token this process kept from an earlier login was refused: log in again."""
 
 
-class Redirected(requests.RequestException):
+class Redirected(Exception):
     """The server answered a redirect (3xx), which is never followed: the token (a
     header requests keeps across hosts) or an AppRole secret id would go with it, and
-    the other host's answer would be taken for the server's."""
+    the other host's answer would be taken for the server's.
+
+    What is raised is also a ``requests.RequestException`` (see :func:`_raised`), as
+    any failure of a request is; this base is defined without importing requests.
+    """
 
     def __init__(self, response: requests.Response) -> None:
         super().__init__(f"the server answered {response.status_code}, a redirect")
         self.status = response.status_code
         #: Only where it points (scheme, host and port), never a path, query or user.
         self.origin = _origin(response.url, response.headers.get("Location"))
+
+
+@cache
+def _raised() -> type[Redirected]:
+    """:class:`Redirected` that is a ``requests.RequestException`` too, built on first use."""
+    import requests
+
+    class RedirectedRequest(Redirected, requests.RequestException):
+        """A redirect refused, as requests' hooks and its callers expect a failure."""
+
+    return RedirectedRequest
 
 
 def _origin(url: str, location: str | None) -> str | None:
@@ -73,7 +90,7 @@ def refuse_redirect(response: requests.Response, *args: object, **kwargs: object
     """A requests response hook: a redirect is an error, raised before it is followed."""
     if 300 <= response.status_code < 400:
         response.close()
-        raise Redirected(response)
+        raise _raised()(response)
 
 
 class ExplainsFailures:
@@ -106,6 +123,8 @@ class ExplainsFailures:
 
     def cannot_serve(self, exc: Exception) -> bool:
         """Whether ``exc`` says this server cannot serve now, where another might."""
+        import requests
+
         exceptions = self.hvac.exceptions
         down = (
             exceptions.VaultDown,  # 503: sealed, or standby without an active node
@@ -125,6 +144,8 @@ class ExplainsFailures:
 
         ``version`` is the KV version of a read; ``None`` while logging in.
         """
+        import requests  # loaded already: hvac, which was passed in, uses it
+
         target, exceptions = self.target, self.hvac.exceptions
         where = target.where()
         try:
@@ -201,6 +222,8 @@ class ExplainsFailures:
         )
 
     def _token_valid(self) -> bool:
+        import requests
+
         try:
             self.client.auth.token.lookup_self()
         except (self.hvac.exceptions.VaultError, requests.RequestException):

@@ -13,12 +13,11 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
-
-import requests
 
 from alphacast.config import config_location
 from alphacast.errors import CredentialError
@@ -27,6 +26,9 @@ from alphacast.secrets import connect_origin, is_loopback
 
 from ._vault_config import PROVIDER
 from ._vault_errors import TIMEOUT_VARIABLE, refuse_redirect
+
+if TYPE_CHECKING:  # requests is imported when a server is asked, not with the provider
+    import requests
 
 #: The servers of a cluster, for every profile of the process.
 ADDRS_VARIABLE = "ALPHACAST_VAULT_ADDRS"
@@ -137,34 +139,46 @@ def _displayable(address: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
-class Session(requests.Session):
+def Session(deadline: float) -> requests.Session:  # noqa: N802 - used as the class it makes
     """A session that never follows a redirect, makes every 3xx answer an error, and
     gives no request more time than is left before ``deadline`` (``time.monotonic``).
 
     requests keeps ``X-Vault-Token`` (not a header it knows to strip) when it follows
     a redirect to another host, even from https to http, and re-sends an AppRole
     login's body: the server's word on where to go is not enough to send them.
+
+    The class is defined on first use, so that importing the provider imports no
+    requests.
     """
+    return _session_class()(deadline)
 
-    def __init__(self, deadline: float) -> None:
-        super().__init__()
-        self.deadline = deadline
-        self.hooks["response"].append(refuse_redirect)
 
-    def get_redirect_target(self, resp: requests.Response) -> str | None:
-        return None
+@cache
+def _session_class() -> Callable[[float], requests.Session]:
+    import requests
 
-    def request(
-        self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
-    ) -> requests.Response:
-        left = self.deadline - time.monotonic()
-        if left <= 0:
-            raise requests.exceptions.Timeout(
-                f"no time left of the {TIMEOUT_VARIABLE} budget for this read"
-            )
-        timeout = kwargs.get("timeout")
-        if isinstance(timeout, int | float):
-            kwargs["timeout"] = min(float(timeout), left)
-        else:
-            kwargs["timeout"] = left
-        return super().request(method, url, *args, **kwargs)
+    class DeadlineSession(requests.Session):
+        def __init__(self, deadline: float) -> None:
+            super().__init__()
+            self.deadline = deadline
+            self.hooks["response"].append(refuse_redirect)
+
+        def get_redirect_target(self, resp: requests.Response) -> str | None:
+            return None
+
+        def request(
+            self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
+        ) -> requests.Response:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise requests.exceptions.Timeout(
+                    f"no time left of the {TIMEOUT_VARIABLE} budget for this read"
+                )
+            timeout = kwargs.get("timeout")
+            if isinstance(timeout, int | float):
+                kwargs["timeout"] = min(float(timeout), left)
+            else:
+                kwargs["timeout"] = left
+            return super().request(method, url, *args, **kwargs)
+
+    return DeadlineSession
