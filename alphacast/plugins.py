@@ -97,14 +97,26 @@ def _discover() -> Registry:
     disabled = _disabled()
     candidates: list[tuple[str, str | None, str | None, Any]] = []
 
+    # Each distribution's metadata is parsed once (``dist.name`` and ``dist.version``
+    # parse the whole METADATA file at every call).
+    origins: dict[int, tuple[str | None, str | None]] = {}
+
+    def origin(ep: metadata.EntryPoint) -> tuple[str | None, str | None]:
+        if ep.dist is None:
+            return None, None
+        key = id(ep.dist)
+        if key not in origins:
+            found = ep.dist.metadata
+            origins[key] = found["Name"], found["Version"]
+        return origins[key]
+
     # The SDK's own distribution registers first, so no other plugin can take the
     # name of a built-in provider (a plugin named "keyring" cannot shadow the real one).
     def load_order(ep: metadata.EntryPoint) -> tuple[bool, str]:
-        return (ep.dist is None or ep.dist.name != hookspecs.PROJECT_NAME, ep.name)
+        return (origin(ep)[0] != hookspecs.PROJECT_NAME, ep.name)
 
     for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=load_order):
-        dist = ep.dist.name if ep.dist else None
-        version = ep.dist.version if ep.dist else None
+        dist, version = origin(ep)
         if ep.name in disabled:
             continue
         try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import getpass
 import sys
 from typing import Any
 
@@ -83,6 +82,8 @@ def writable_store(name: str) -> WritableCredentialProvider:
 
 def read_key() -> str:
     if sys.stdin is not None and sys.stdin.isatty():
+        import getpass
+
         return getpass.getpass("Alphacast API key (input hidden): ")
     data = sys.stdin.read() if sys.stdin is not None else ""
     # A single trailing newline is how `echo` and most tools end a line.

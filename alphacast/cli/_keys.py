@@ -4,16 +4,17 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alphacast._keyscan import Finding, ScanError, Scanner, allowed_patterns
 from alphacast.cli._options import add_json, add_profile
 from alphacast.cli._output import CommandError, print_json
 from alphacast.redact import redact_text, remember_key
 from alphacast.secrets import display_path, interactive
+
+if TYPE_CHECKING:  # the scanner is imported when a command runs, not for --help
+    from alphacast._keyscan import Finding, Scanner
 
 ROTATE = (
     "a key in a commit stays in every clone of the repository: rotate it (create a new "
@@ -72,6 +73,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def _scanner() -> Scanner:
+    from alphacast._keyscan import Scanner, allowed_patterns
+
     return Scanner(allowed_patterns())
 
 
@@ -80,6 +83,8 @@ def _line(finding: Finding) -> str:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
+    from alphacast._keyscan import ScanError
+
     paths = args.paths or [Path()]
     for path in paths:
         if not path.exists():
@@ -249,6 +254,8 @@ def _report(args: argparse.Namespace, stores: list[dict[str, Any]], rewrites: li
 
 def _diff(rewrite: Any) -> str:
     """The unified diff of a rewrite, every key masked."""
+    import difflib
+
     lines = difflib.unified_diff(
         rewrite.before.splitlines(keepends=True),
         (rewrite.after or "").splitlines(keepends=True),

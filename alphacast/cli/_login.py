@@ -12,7 +12,6 @@ import argparse
 import os
 import sys
 
-from alphacast import plugins
 from alphacast._credentials import Credential, WritableCredentialProvider
 from alphacast.cli._options import add_json, add_profile
 from alphacast.cli._output import CommandError
@@ -67,6 +66,7 @@ def _keyring_problem() -> str | None:
 
 def choose_store(name: str | None) -> tuple[WritableCredentialProvider, str]:
     """The store to use, and why it was chosen."""
+    from alphacast import plugins
     from alphacast.cli._auth import writable_store
 
     if name:

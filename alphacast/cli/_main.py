@@ -37,7 +37,8 @@ def _filter(text: str) -> tuple[str, str]:
 
 def _later(module: str, name: str) -> Handler:
     """``alphacast.cli.<module>.<name>``, imported when the command runs: the data
-    commands load requests, which ``--help`` or ``auth which`` should not pay for."""
+    commands load requests, and the auth commands the plugin machinery, which
+    ``--help`` should not pay for."""
 
     def handler(args: argparse.Namespace) -> int:
         from importlib import import_module
@@ -58,8 +59,6 @@ def _add_progress(parser: argparse.ArgumentParser) -> None:
 
 
 def _auth_parsers(sub: Any) -> None:
-    from alphacast.cli import _auth as auth
-
     parser = sub.add_parser("auth", help="inspect, store and test credentials")
     commands = parser.add_subparsers(
         dest="auth_command", required=True, metavar="COMMAND", help="what to do"
@@ -68,7 +67,7 @@ def _auth_parsers(sub: Any) -> None:
     p = commands.add_parser("list", help="every provider in chain order with its status")
     add_profile(p)
     add_json(p)
-    p.set_defaults(handler=auth.cmd_list)
+    p.set_defaults(handler=_later("_auth", "cmd_list"))
 
     from alphacast.cli import _login, _status
 
@@ -78,7 +77,7 @@ def _auth_parsers(sub: Any) -> None:
     p = commands.add_parser("which", help="the provider that supplies the key")
     add_profile(p)
     add_json(p)
-    p.set_defaults(handler=auth.cmd_which)
+    p.set_defaults(handler=_later("_auth", "cmd_which"))
 
     p = commands.add_parser(
         "set", help="store a key (read from stdin, or a hidden prompt on a terminal)"
@@ -91,7 +90,7 @@ def _auth_parsers(sub: Any) -> None:
         "--check", action="store_true", help="check the key against the API before storing it"
     )
     add_json(p)
-    p.set_defaults(handler=auth.cmd_set, creates_profile=True)
+    p.set_defaults(handler=_later("_auth", "cmd_set"), creates_profile=True)
 
     p = commands.add_parser("delete", help="delete a stored key")
     p.add_argument(
@@ -99,12 +98,12 @@ def _auth_parsers(sub: Any) -> None:
     )
     p.add_argument("--store", required=True, help="writable provider, e.g. shared-file")
     add_json(p)
-    p.set_defaults(handler=auth.cmd_delete, creates_profile=True)
+    p.set_defaults(handler=_later("_auth", "cmd_delete"), creates_profile=True)
 
     p = commands.add_parser("test", help="call the API with the key and explain a 401 or 403")
     add_profile(p)
     add_json(p)
-    p.set_defaults(handler=auth.cmd_test)
+    p.set_defaults(handler=_later("_auth", "cmd_test"))
 
 
 def _data_parsers(sub: Any) -> None:

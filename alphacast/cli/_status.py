@@ -8,7 +8,6 @@ import sys
 from typing import Any
 
 from alphacast._credentials import Credential
-from alphacast.chain import CredentialChain
 from alphacast.cli._options import add_json, add_profile
 from alphacast.cli._output import print_json
 from alphacast.cli._profiles import known_profiles
@@ -52,6 +51,8 @@ def _row(profile: str, *, active: bool, explicit: bool) -> tuple[dict[str, Any],
         "active": active,
         "status": "missing",
     }
+    from alphacast.chain import CredentialChain
+
     try:
         chain = CredentialChain.for_profile(profile)
         credential = chain.resolve(profile, explicit=explicit).current
