@@ -38,7 +38,6 @@ import os
 import re
 import stat
 import sys
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
@@ -320,6 +319,8 @@ def atomic_write(path: Path, data: bytes) -> None:
     at ``path`` is replaced, not followed. Call it under :func:`locked` when
     read-modify-write.
     """
+    import tempfile
+
     _make_private_dir(path.parent)
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     tmp = Path(name)
