@@ -17,6 +17,7 @@ from alphacast.config import (
     profile_settings,
     select_profile,
 )
+from alphacast.resources._upload_send import set_chunked_uploads
 from alphacast.resources.datasets import Datasets
 from alphacast.resources.repositories import Repository
 from alphacast.resources.search import Search
@@ -42,7 +43,11 @@ class Alphacast:
     ``~/.alphacast/config``, then the service's public hosts. ``timeout`` is
     seconds, or ``(connect, read)``; ``retry`` a :class:`~alphacast.RetryPolicy`;
     ``verify`` ``True`` or the path of a CA bundle (``REQUESTS_CA_BUNDLE`` is
-    honoured as in requests).
+    honoured as in requests). ``chunked_uploads``: ``None`` (default) sends an
+    upload chunked while it is compressed and falls back to a ``Content-Length``
+    upload (remembered for the host) if the server refuses chunked bodies;
+    ``False`` always sends a ``Content-Length`` (for a proxy that mangles chunked
+    bodies); ``True`` sends chunked with no fallback (see :doc:`/performance`).
 
     Each client has its own credential and its own pooled HTTP session; use it
     as a context manager, or call :meth:`close`, to release the connections.
@@ -59,6 +64,7 @@ class Alphacast:
         timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
         verify: bool | str = True,
+        chunked_uploads: bool | None = None,
     ) -> None:
         if api_key is not None and provider is not None:
             raise ValueError("pass either api_key or provider, not both")
@@ -83,6 +89,7 @@ class Alphacast:
             retry=retry,
             verify=verify,
         )
+        set_chunked_uploads(self._transport, chunked_uploads)
         self.repository = Repository(self._transport)
         self.datasets = Datasets(self._transport)
         self.search = Search(self._transport)

@@ -65,9 +65,12 @@ def test_every_kind_of_source_uploads_the_same_rows(dataset, tmp_path: Path):
 
 
 def test_upload_sends_gzip_multipart_with_a_content_length():
-
+    # chunked_uploads=False: never chunked (the default tries chunked first, see
+    # tests/test_upload_chunked.py); this server reads bodies by Content-Length only.
     with recording_server(lambda seen: Reply(body=b'{"id": 1, "status": "Requested"}')) as server:
-        with Alphacast("ak_stream_test_123456", api_url=server.url, workspace_url=server.url) as client:
+        with Alphacast(
+            "ak_stream_test_123456", api_url=server.url, workspace_url=server.url, chunked_uploads=False
+        ) as client:
             client.datasets.dataset(9).upload_data_from_csv(CSV, dateColumnName="Date", dateFormat="%Y-%m-%d")
         seen = server.seen[0]
     assert seen.method == "PUT"

@@ -23,6 +23,9 @@ class Emulator:
     data in; without it the data lives in a temporary file removed on :meth:`stop`.
     Faults (``fail_rate``, ``fail_status``, ``reset_rate``, ``latency``) follow
     ``seed``. ``tls=True`` serves HTTPS with a throwaway CA (see :attr:`ca_file`).
+    ``chunked_uploads=False`` answers any request whose body is sent chunked
+    (``Transfer-Encoding: chunked``) with 411 Length Required and closes the
+    connection, as a server or proxy that wants a ``Content-Length`` does.
     """
 
     def __init__(
@@ -38,8 +41,10 @@ class Emulator:
         reset_rate: float = 0.0,
         latency: float = 0.0,
         seed: int | None = None,
+        chunked_uploads: bool = True,
     ) -> None:
         self.host = host
+        self.chunked_uploads = chunked_uploads
         self.port = port
         self.workspace_port = workspace_port
         self.db = Path(db) if db is not None else None
@@ -87,7 +92,9 @@ class Emulator:
             raise ValueError(_db_problem(Path(db_path), exc)) from None
         self._core.worker.start()
         for kind, port in (("api", self.port), ("workspace", self.workspace_port)):
-            server = EmulatorServer((self.host, port), self._core, kind, context)
+            server = EmulatorServer(
+                (self.host, port), self._core, kind, context, accept_chunked=self.chunked_uploads
+            )
             self._servers.append(server)
             thread = threading.Thread(
                 target=server.serve_forever,
@@ -185,8 +192,9 @@ class Emulator:
     @property
     def request_log(self) -> list[dict[str, Any]]:
         """Every request so far: ``method``, ``path`` (no query string), ``host``
-        (``"api"``/``"workspace"``), ``account``, ``key`` (as presented) and ``status``
-        (``None`` for a connection reset on purpose)."""
+        (``"api"``/``"workspace"``), ``account``, ``key`` (as presented), ``status``
+        (``None`` for a connection reset on purpose); a request with a body also has
+        ``body``, how it was framed: ``"chunked"`` or ``"length"``."""
         return self._log.entries()
 
     def clear_request_log(self) -> None:

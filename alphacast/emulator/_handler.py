@@ -31,6 +31,11 @@ log = logging.getLogger("alphacast.emulator")
 #: past it the connection is closed after the answer.
 _DRAIN_LIMIT = 16 * 1024 * 1024
 _FILE_PIECE = 256 * 1024
+#: After refusing a chunked body: how long (seconds) and how much (bytes) of it is
+#: read and dropped, so the answer reaches the client before the close (nginx's
+#: "lingering close"); past that the connection is closed on a client still sending.
+_LINGER_SECONDS = 2.0
+_LINGER_BYTES = 64 * 1024 * 1024
 
 
 def _basic_username(header: str | None) -> str | None:
@@ -41,6 +46,13 @@ def _basic_username(header: str | None) -> str | None:
     except (binascii.Error, UnicodeDecodeError):
         return None
     return decoded.partition(":")[0] or None
+
+
+def _framing(transfer_encoding: str | None, length: str | None) -> str | None:
+    """How a request's body is framed, for the request log."""
+    if transfer_encoding and "chunked" in transfer_encoding.lower():
+        return "chunked"
+    return "length" if length and length.strip() not in ("", "0") else None
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -92,6 +104,11 @@ class Handler(BaseHTTPRequestHandler):
             "key": key,
             "status": None,
         }
+        framing = _framing(
+            self.headers.get("Transfer-Encoding"), self.headers.get("Content-Length")
+        )
+        if framing is not None:
+            entry["body"] = framing
         fault = core.faults.draw()
         if fault.latency:
             time.sleep(fault.latency)
@@ -104,6 +121,9 @@ class Handler(BaseHTTPRequestHandler):
         except HttpError as exc:
             self.close_connection = True
             self._send(error_response(exc.status, exc.message), None, entry)
+            return
+        if body.chunked and not self.server.accept_chunked:
+            self._refuse_chunked(entry)
             return
         if fault.status is not None:
             headers = {"Retry-After": "1"} if fault.status == 429 else {}
@@ -132,6 +152,26 @@ class Handler(BaseHTTPRequestHandler):
         except Exception:
             log.exception("emulator error on %s %s", request.method, request.path)
             return error_response(500, "Internal emulator error.")
+
+    def _refuse_chunked(self, entry: dict[str, Any]) -> None:
+        """411 Length Required, the connection closed after a lingering read."""
+        self.close_connection = True
+        response = error_response(411, "Send the request body with a Content-Length.")
+        entry["status"] = response.status
+        self.server.core.record(entry)
+        self._write(response, None, b"")
+        try:
+            socket.socket.shutdown(self.connection, socket.SHUT_WR)
+            self.connection.settimeout(0.5)
+            deadline = time.monotonic() + _LINGER_SECONDS
+            seen = 0
+            while time.monotonic() < deadline and seen < _LINGER_BYTES:
+                data = self.connection.recv(1 << 16)
+                if not data:
+                    break
+                seen += len(data)
+        except OSError:
+            pass
 
     def _reset(self) -> None:
         """Close the connection at once, with a TCP reset and no answer."""

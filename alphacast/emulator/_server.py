@@ -29,9 +29,12 @@ class EmulatorServer(ThreadingHTTPServer):
         core: Core,
         kind: str,
         context: ssl.SSLContext | None = None,
+        accept_chunked: bool = True,
     ) -> None:
         self.core = core
         self.kind = kind
+        #: False: a chunked request body is answered 411 Length Required.
+        self.accept_chunked = accept_chunked
         self._context = context
         self._lock = threading.Lock()
         self._open: dict[threading.Thread, socket.socket] = {}

@@ -130,6 +130,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds added to every request",
     )
     parser.add_argument("--seed", type=int, help="seed for the injected faults")
+    parser.add_argument(
+        "--no-chunked-uploads",
+        dest="chunked_uploads",
+        action="store_false",
+        help="answer a chunked request body with 411 Length Required, as a server that "
+        "wants a Content-Length does",
+    )
     return parser
 
 
@@ -169,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
             reset_rate=args.reset_rate,
             latency=args.latency,
             seed=args.seed,
+            chunked_uploads=args.chunked_uploads,
         )
     except ValueError as exc:
         print(f"alphacast emulator: error: {exc}", file=sys.stderr)

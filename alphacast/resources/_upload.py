@@ -1,5 +1,7 @@
-"""Uploads in constant memory: gzip into a spooled file, then a streamed multipart body.
+"""Uploads in constant memory: the parallel gzip, and the spooled ``Content-Length`` body.
 
+(An upload is first sent chunked while compressed when it can be, see
+:mod:`~alphacast.resources._upload_send`; this is the way that works with any server.)
 The gzip is written to a temporary file (kept in memory up to 8 MB, on disk
 beyond), so the multipart body has a known ``Content-Length`` (which any server
 accepts) and can be replayed after a 401 re-resolution, while the data itself
@@ -25,7 +27,7 @@ import tempfile
 import time
 import zlib
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Any
@@ -125,7 +127,7 @@ def gzip_header() -> bytes:
 
 def gzip_blocks(
     source: CsvSource, level: int | None = None, workers: int | None = None
-) -> Iterator[tuple[int, bytes]]:
+) -> Generator[tuple[int, bytes], None, None]:
     """One gzip member of ``source``, in pieces, deflated in parallel: pairs of
     (source bytes consumed, gzip bytes), in order. Raises ValueError if empty.
     ``level`` is ``GZIP_LEVEL`` unless given (read at each call: the benchmark sets

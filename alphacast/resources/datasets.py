@@ -12,7 +12,9 @@ from alphacast.resources._args import column_names, sent_flag, tested_flag, valu
 from alphacast.resources._base import Resource, transport_for_key
 from alphacast.resources._download import Destination, download
 from alphacast.resources._frame_csv import frame_csv_chunks
-from alphacast.resources._upload import CsvSource, UploadBody
+from alphacast.resources._upload import CsvSource
+from alphacast.resources._upload_chunked import replayable
+from alphacast.resources._upload_send import send_upload
 
 #: ``upload_data_from_df`` writes the DataFrame as CSV this many cells at a time
 #: (rows per chunk = cells / columns, at least one row), so a wide frame's chunk
@@ -176,6 +178,7 @@ class Dataset(Resource):
             raise ValueError("Dataframe is empty.")
         return self._upload(
             _df_csv_chunks(df, index),
+            lambda: _df_csv_chunks(df, index),
             deleteMissingFromDB,
             onConflictUpdateDB,
             build_manifest(dateColumnName, dateFormat, entitiesColumnNames, stringColumnNames),
@@ -198,12 +201,15 @@ class Dataset(Resource):
     ) -> bytes:
         """Upload CSV: text, bytes, a path, or a text/binary file object.
 
-        The data is gzip-compressed into a temporary file and streamed; returns the
-        process record the service creates (as bytes, like 0.1.9). Follow it with
+        The data is gzip-compressed as it is sent (chunked), or into a temporary
+        file sent with a ``Content-Length`` when the server refuses chunked bodies or
+        the source can be read only once (see ``Alphacast(chunked_uploads=...)``);
+        memory stays constant either way. Returns the process record the service creates (as bytes, like 0.1.9). Follow it with
         :meth:`process`.
         """
         return self._upload(
             csv,
+            replayable(csv),
             deleteMissingFromDB,
             onConflictUpdateDB,
             build_manifest(dateColumnName, dateFormat, entitiesColumnNames, stringColumnNames),
@@ -214,6 +220,7 @@ class Dataset(Resource):
     def _upload(
         self,
         source: CsvSource,
+        reopen: Callable[[], CsvSource] | None,
         delete_missing: object,
         on_conflict_update: object,
         manifest: list[dict[str, Any]] | None,
@@ -227,13 +234,9 @@ class Dataset(Resource):
         ]
         if sent_flag("acceptNewColumns", accept_new_columns, allow_none=True):
             params.append(("acceptNewColumns", "True"))
-        body = UploadBody(source, manifest, progress)
-        try:
-            return self._transport.request(
-                "PUT", f"{self._path}/data", params=params, body=body
-            ).content
-        finally:
-            body.close()
+        return send_upload(
+            self._transport, f"{self._path}/data", params, source, reopen, manifest, progress
+        )
 
     def processes(self) -> bytes:
         """The dataset's upload processes (JSON list, as bytes like 0.1.9)."""
