@@ -165,6 +165,19 @@ class CredentialProvider(abc.ABC):
         """
         return f"no key for profile {profile!r}"
 
+    def profiles(self) -> list[str] | None:
+        """The profiles this store holds a key for, for ``alphacast auth status`` and
+        the "did you mean" of a mistyped profile.
+
+        Found without reading a key, unlocking a store or prompting. Return ``None``
+        (the default) if the store cannot list its profiles (Vault, a keyring backend
+        without search) and ``[]`` if it is not set up; raise
+        :class:`~alphacast.CredentialError` if it could list them but cannot now (a
+        file that cannot be read, an encrypted store whose passphrase is not at hand):
+        the message is shown as the reason.
+        """
+        return None
+
     def cache_key(self, profile: str) -> tuple[object, ...]:
         """What identifies a resolution of ``profile`` for the process-wide cache."""
         return (type(self).__module__, type(self).__qualname__, self.name, profile)

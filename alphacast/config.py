@@ -34,6 +34,7 @@ from alphacast.secrets import check_profile_name, display_path, read_secret_file
 __all__ = [
     "DEFAULT_API_URL",
     "DEFAULT_WORKSPACE_URL",
+    "all_profile_settings",
     "config_dir",
     "config_location",
     "config_path",
@@ -156,6 +157,19 @@ def profile_settings(profile: str, path: Path | None = None) -> Mapping[str, str
 
     A malformed file is a CredentialError naming the file and the line.
     """
+    return all_profile_settings(path, profile=profile).get(profile, {})
+
+
+def all_profile_settings(
+    path: Path | None = None, *, profile: str | None = None
+) -> dict[str, Mapping[str, str]]:
+    """Every profile of the config file, with its settings; empty when there is no file.
+
+    As in botocore, when several sections name a profile (``[default]`` and
+    ``[profile default]``, or ``[profile prod]`` and ``[profile "prod"]``), the last
+    one in the file wins, whole: sections are not merged. A malformed file is a
+    CredentialError naming the file and the line (and ``profile``, if one is asked for).
+    """
     path = path or config_path()
     raw = read_secret_file(path, provider="config", profile=profile)
     if raw is None:
@@ -175,10 +189,7 @@ def profile_settings(profile: str, path: Path | None = None) -> Mapping[str, str
             provider="config",
             profile=profile,
         ) from None
-    # As in botocore, when several sections name the profile ([default] and
-    # [profile default], or [profile prod] and [profile "prod"]), the last one in the
-    # file wins, whole: sections are not merged.
-    chosen = None
+    found: dict[str, Mapping[str, str]] = {}
     for section in parser.sections():
         try:
             named = profile_of_section(section)
@@ -192,9 +203,9 @@ def profile_settings(profile: str, path: Path | None = None) -> Mapping[str, str
                 provider="config",
                 profile=profile,
             ) from None
-        if named == profile:
-            chosen = section
-    return {} if chosen is None else dict(parser.items(chosen))
+        if named is not None:
+            found[named] = dict(parser.items(section))
+    return found
 
 
 def _first_line(exc: Exception) -> str:

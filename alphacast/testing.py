@@ -197,6 +197,26 @@ class ProviderContract:
         assert one is not None and one.api_key == KEY_A and one.profile == first
         assert two is not None and two.api_key == KEY_B and two.profile == second
 
+    def test_profiles_lists_what_is_stored_or_says_it_cannot(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """``profiles()`` is ``None`` (cannot list) or names every stored profile, and
+        never an unknown one; it shows no key."""
+        provider = self._provider(tmp_path, monkeypatch)
+        for profile, key in zip(self.profiles[:2], (KEY_A, KEY_B), strict=False):
+            self.store_key(provider, profile, key)
+        try:
+            listed = provider.profiles()
+        except CredentialError as exc:  # could list, but not here and now: a reason
+            self._assert_hidden(str(exc), KEY_A, "the error of profiles()")
+            return
+        if listed is None:
+            return
+        assert isinstance(listed, list) and all(isinstance(name, str) for name in listed)
+        assert set(self.profiles[:2]) <= set(listed)
+        assert UNKNOWN_PROFILE not in listed
+        self._assert_hidden(repr(listed), KEY_A, "profiles()")
+
     def test_resolve_raises_only_credential_error(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:

@@ -125,7 +125,7 @@ class EncryptedFileProvider(WritableCredentialProvider):
             )
         return n.bit_length() - 1
 
-    def _passphrase(self, path: Path, profile: str, *, creating: bool = False) -> str | None:
+    def _passphrase(self, path: Path, profile: str | None, *, creating: bool = False) -> str | None:
         named = os.environ.get(PASSPHRASE_FILE_VARIABLE)
         if named:
             source = Path(named).expanduser()
@@ -150,13 +150,13 @@ class EncryptedFileProvider(WritableCredentialProvider):
             raise error("the two passphrases differ; nothing was stored", profile)
         return self._nonempty(value, "the prompt", profile)
 
-    def _nonempty(self, value: str, where: str, profile: str) -> str:
+    def _nonempty(self, value: str, where: str, profile: str | None) -> str:
         if not value:
             raise error(f"the passphrase from {where} is empty; set a non-empty one", profile)
         return value
 
     def _no_passphrase(
-        self, path: Path, profile: str, *, creating: bool = False
+        self, path: Path, profile: str | None, *, creating: bool = False
     ) -> CredentialError:
         what = (
             f"no passphrase was given to encrypt the new file {display_path(path)}"
@@ -170,7 +170,9 @@ class EncryptedFileProvider(WritableCredentialProvider):
             profile,
         )
 
-    def _open(self, path: Path, data: bytes, profile: str) -> tuple[Header, dict[str, Entry], str]:
+    def _open(
+        self, path: Path, data: bytes, profile: str | None
+    ) -> tuple[Header, dict[str, Entry], str]:
         shown = display_path(path)
         parse_header(data, shown, profile)  # a damaged file is reported before any prompt
         passphrase = self._passphrase(path, profile)
@@ -205,6 +207,18 @@ class EncryptedFileProvider(WritableCredentialProvider):
         if not path.exists():
             return f"{display_path(path)} does not exist"
         return f"no profile {profile!r} in {display_path(path)}"
+
+    def profiles(self) -> list[str]:
+        """The profiles in the file, when its passphrase is in the environment (listing
+        never prompts)."""
+        path = encrypted_file_path()
+        data = read_secret_file(path, provider=self.name)
+        if data is None:
+            return []
+        if not (os.environ.get(PASSPHRASE_FILE_VARIABLE) or os.environ.get(PASSPHRASE_VARIABLE)):
+            raise error(f"{display_path(path)} needs its passphrase to be listed", None)
+        _, entries, _ = self._open(path, data, None)
+        return list(entries)
 
     def _rewrite(self, path: Path, profile: str, change: _Change) -> bool:
         """Apply ``change`` to the profiles under the file's lock; write v2 if it changed."""

@@ -37,6 +37,10 @@ class ExplicitKeyProvider(CredentialProvider):
     def describe_miss(self, profile: str) -> str:
         return "no api_key was passed to Alphacast()"
 
+    def profiles(self) -> list[str] | None:
+        """A key serves every profile, which cannot be listed; no key serves none."""
+        return None if self._credential is not None else []
+
 
 @hookimpl
 def alphacast_credential_providers() -> Iterable[CredentialProvider]:

@@ -9,7 +9,7 @@ A profile names the command in ``~/.alphacast/config``::
 The line is split like a POSIX shell would (``shlex``) and run without a shell:
 no pipes, globs or variable expansion; only a leading ``~`` in the program is
 expanded. The command inherits the environment but for the SDK's own secrets
-(:data:`SECRET_VARIABLES`: ``ALPHACAST_API_KEY``, ``ALPHACAST_PASSPHRASE`` and
+(:data:`alphacast.secrets.SECRET_VARIABLES`: ``ALPHACAST_API_KEY``, ``ALPHACAST_PASSPHRASE`` and
 the ``_FILE`` forms; ``VAULT_TOKEN`` and the like are kept), reads nothing on
 stdin and must print one JSON object on stdout::
 
@@ -36,22 +36,26 @@ from __future__ import annotations
 import json
 import os
 import re
-import selectors
-import shlex
-import signal
-import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from alphacast import Credential, CredentialError, CredentialProvider
-from alphacast.config import config_location, profile_section, profile_settings
+from alphacast.config import (
+    all_profile_settings,
+    config_location,
+    profile_section,
+    profile_settings,
+)
 from alphacast.hookspecs import hookimpl
 from alphacast.redact import REDACTED, looks_like_key, redact_text
-from alphacast.secrets import seconds_setting
+from alphacast.secrets import environment_without_secrets, seconds_setting
+
+if TYPE_CHECKING:  # imported when a command is run: see _Run
+    import subprocess
 
 COMMAND_SETTING = "credential_process"
 TIMEOUT_SETTING = "credential_process_timeout"
@@ -60,17 +64,6 @@ DEFAULT_TIMEOUT = 30.0
 STDERR_LIMIT = 1000
 #: Bytes read at most from each of the command's stdout and stderr.
 OUTPUT_LIMIT = 1 << 20
-#: The SDK's own secrets in the environment, which the command does not get: the
-#: default account's key (the ``env`` provider serves it to no named profile) and
-#: the encrypted store's passphrase, or the files holding them.
-SECRET_VARIABLES = frozenset(
-    {
-        "ALPHACAST_API_KEY",
-        "ALPHACAST_API_KEY_FILE",
-        "ALPHACAST_PASSPHRASE",
-        "ALPHACAST_PASSPHRASE_FILE",
-    }
-)
 #: A hex string this long is taken for a secret (a token or a raw key) in stderr.
 _LONG_HEX = re.compile(r"(?<![0-9A-Za-z])[0-9A-Fa-f]{32,}(?![0-9A-Za-z])")
 #: A Vault or OpenBao token (``hvs.``/``hvb.``/``hvr.``, or the older ``s.``/``b.``/``r.``).
@@ -100,6 +93,11 @@ class ProcessProvider(CredentialProvider):
     def describe_miss(self, profile: str) -> str:
         return f"no {COMMAND_SETTING} in {config_location(profile)}"
 
+    def profiles(self) -> list[str]:
+        """The config file's profiles that have a ``credential_process``."""
+        settings = all_profile_settings()
+        return [name for name, found in settings.items() if found.get(COMMAND_SETTING, "").strip()]
+
     def cache_key(self, profile: str) -> tuple[object, ...]:
         line = profile_settings(profile).get(COMMAND_SETTING, "").strip()
         return (*super().cache_key(profile), line)
@@ -113,6 +111,8 @@ class _Run:
         self.where = f"{COMMAND_SETTING} in {config_location(profile)}"
         #: What the command printed on stdout so far: masked wherever its stderr is shown.
         self.stdout = b""
+        import shlex
+
         try:
             self.argv = shlex.split(line)
         except ValueError as exc:
@@ -194,12 +194,14 @@ class _Run:
     def _start(self) -> subprocess.Popen[bytes]:
         # Its own process group (a session on POSIX), so a timeout kills the command
         # and anything it started.
+        import subprocess
+
         try:
             return subprocess.Popen(
                 self.argv,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
-                env=_environment(),
+                env=environment_without_secrets(),
                 stderr=subprocess.PIPE,
                 start_new_session=not _WINDOWS,
                 creationflags=getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0) if _WINDOWS else 0,
@@ -212,6 +214,8 @@ class _Run:
             self.fail(f"cannot run `{self.program}` ({self.where}): {exc.strerror}")
 
     def _run(self) -> tuple[bytes, bytes]:
+        import subprocess
+
         deadline = time.monotonic() + self.timeout
         process = self._start()
         with process:
@@ -304,6 +308,8 @@ class _Output:
             return self.overflow is None
 
     def _read_with_select(self, deadline: float) -> None:
+        import selectors
+
         with selectors.DefaultSelector() as selector:
             for fd, name in self._pipes.items():
                 selector.register(fd, selectors.EVENT_READ, name)
@@ -345,13 +351,6 @@ class _Output:
             done.set()
 
 
-def _environment() -> dict[str, str]:
-    """The command's environment: this process's, without :data:`SECRET_VARIABLES`."""
-    return {
-        name: value for name, value in os.environ.items() if name.upper() not in SECRET_VARIABLES
-    }
-
-
 def _finished(process: subprocess.Popen[bytes]) -> bool:
     """Whether the command has exited, without reaping it where the platform allows:
     its pid, which names its process group, stays reserved until it is killed."""
@@ -366,6 +365,9 @@ def _finished(process: subprocess.Popen[bytes]) -> bool:
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
     """Kill the command and every process in its group, then reap the command."""
+    import signal
+    import subprocess
+
     if _WINDOWS:
         taskkill = os.path.join(
             os.environ.get("SystemRoot", r"C:\Windows"), "System32", "taskkill.exe"

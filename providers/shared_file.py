@@ -89,7 +89,7 @@ class SharedFileProvider(WritableCredentialProvider):
     name = "shared-file"
     priority = 40
 
-    def _read(self, path: Path, profile: str) -> configparser.ConfigParser | None:
+    def _read(self, path: Path, profile: str | None) -> configparser.ConfigParser | None:
         raw = read_secret_file(path, provider=self.name, profile=profile)
         if raw is None:
             return None
@@ -131,6 +131,10 @@ class SharedFileProvider(WritableCredentialProvider):
         if not path.exists():
             return f"{display_path(path)} does not exist"
         return f"no [{profile}] section in {display_path(path)}"
+
+    def profiles(self) -> list[str]:
+        parser = self._read(shared_file_path(), None)
+        return [] if parser is None else parser.sections()
 
     def store(self, profile: str, api_key: str) -> str:
         path = shared_file_path()

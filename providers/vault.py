@@ -64,7 +64,7 @@ from pathlib import Path
 from alphacast import AlphacastWarning, Credential, CredentialError, CredentialProvider
 from alphacast.config import profile_section, profile_settings
 from alphacast.hookspecs import hookimpl
-from alphacast.secrets import seconds_setting
+from alphacast.secrets import DEFAULT_PROFILE, seconds_setting
 
 from ._vault_auth import configured_login
 from ._vault_config import PROVIDER, Target
@@ -197,6 +197,12 @@ class VaultProvider(CredentialProvider):
 
     def describe_miss(self, profile: str) -> str:
         return "VAULT_ADDR/BAO_ADDR not set"
+
+    def profiles(self) -> list[str] | None:
+        """Secrets in Vault are not listed (``None``) where a server is set for the
+        process; a profile that names its own server has a config-file section, which
+        ``alphacast auth status`` lists."""
+        return None if Servers.configured(DEFAULT_PROFILE, {}) is not None else []
 
     def cache_key(self, profile: str) -> tuple[object, ...]:
         settings = profile_settings(profile)

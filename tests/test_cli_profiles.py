@@ -52,7 +52,7 @@ def test_a_vault_complaint_does_not_hide_that_the_profile_exists_nowhere():
         "alphacast: error: profile 'staging' is in no store that could be searched; "
         "known profiles: default, prod."
     )
-    assert "not searched: vault: secrets in Vault are not listed" in first
+    assert "not searched: vault: its profiles cannot be listed" in first
     assert second.startswith("What the providers said: vault: no token")
 
 

@@ -1,14 +1,10 @@
 """Which profiles exist, and where: for ``auth status`` and for naming a mistyped one.
 
-A profile exists where a store can list it without a secret: a section of the
-shared credentials file, a section of the config file, an entry of a Secret
-Service keyring (searched by its public attributes, never unlocked), the
-encrypted file when its passphrase is in the environment, and the implicit
-default. Stores that cannot be listed (a keyring backend without search, an
-encrypted file without a passphrase at hand, Vault) are named in ``unlisted``.
-
-This knowledge of the built-in stores lives in the command line, not in the
-providers, because the provider interface has no "list your profiles" method yet.
+A profile exists where a provider lists it (``CredentialProvider.profiles()``:
+found without a secret, a prompt or an unlock), in a section of the config file,
+or as the implicit default. The command line knows no store: a provider that cannot
+list its profiles (Vault, a keyring backend without search) or cannot now (an
+encrypted file without its passphrase at hand) is named in ``unlisted`` with why.
 """
 
 from __future__ import annotations
@@ -16,13 +12,10 @@ from __future__ import annotations
 import difflib
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 from alphacast._credentials import DEFAULT_PROFILE, Credential
-from alphacast.config import config_path, parse_ini, profile_of_section, select_profile
+from alphacast.config import all_profile_settings, select_profile
 from alphacast.errors import CredentialError
-from alphacast.secrets import display_path, read_secret_file, read_secret_text
 
 __all__ = [
     "KnownProfiles",
@@ -55,20 +48,28 @@ class KnownProfiles:
 
 
 def known_profiles() -> KnownProfiles:
-    """Every profile the listable stores name, plus ``default`` and ``ALPHACAST_PROFILE``."""
+    """Every profile the providers can list, the config file's profiles, ``default``
+    and ``ALPHACAST_PROFILE``."""
     from alphacast import plugins
 
-    enabled = set(plugins.registry().providers)
     found = KnownProfiles()
-    if "shared-file" in enabled:
-        _shared_file(found)
+    for name, provider in plugins.registry().providers.items():
+        if provider.ambient:  # env, .env: they serve the selected profile, whatever it is
+            continue
+        try:
+            names = provider.profiles()
+        except CredentialError as exc:
+            found.unlisted.append(_reason(name, str(exc)))
+            continue
+        except Exception as exc:  # noqa: BLE001 - a plugin's bug must not stop the listing
+            found.unlisted.append(f"{name}: listing failed ({type(exc).__name__})")
+            continue
+        if names is None:
+            found.unlisted.append(f"{name}: its profiles cannot be listed")
+            continue
+        for profile in names:
+            found.add(profile, name)
     _config_file(found)
-    if "encrypted-file" in enabled:
-        _encrypted_file(found)
-    if "keyring" in enabled:
-        _keyring(found)
-    if "vault" in enabled and os.environ.get("VAULT_ADDR"):
-        found.unlisted.append("vault: secrets in Vault are not listed")
     found.add(DEFAULT_PROFILE, "implicit")
     selected = os.environ.get("ALPHACAST_PROFILE")
     if selected:
@@ -76,104 +77,20 @@ def known_profiles() -> KnownProfiles:
     return found
 
 
-def _provider_module(name: str) -> Any:
-    """A built-in provider's module, for its public helpers (paths, decryption)."""
-    import importlib
-
-    return importlib.import_module(f"alphacast.providers.{name}")
-
-
-def _sections(found: KnownProfiles, path: Path, provider: str) -> list[str]:
-    """The section names of the INI file at ``path``; none when it does not exist, and
-    none (with the file noted as unlisted) when it cannot be read."""
-    import configparser
-
-    shown = display_path(path)
-    try:
-        raw = read_secret_file(path, provider=provider)
-        if raw is None:
-            return []
-        return parse_ini(raw.decode("utf-8"), source=shown).sections()
-    except (CredentialError, UnicodeDecodeError, OSError, configparser.Error):
-        found.unlisted.append(f"{provider}: {shown} cannot be read")
-        return []
-
-
-def _shared_file(found: KnownProfiles) -> None:
-    path = _provider_module("shared_file").shared_file_path()
-    for section in _sections(found, path, "shared-file"):
-        found.add(section, "shared-file")
+def _reason(provider: str, message: str) -> str:
+    """``provider: message``, the provider named once."""
+    return message if message.startswith(f"{provider}: ") else f"{provider}: {message}"
 
 
 def _config_file(found: KnownProfiles) -> None:
-    for section in _sections(found, config_path(), "config"):
-        try:
-            profile = profile_of_section(section)
-        except ValueError:
-            continue
-        if profile is not None:
-            found.add(profile, "config")
-
-
-def _encrypted_file(found: KnownProfiles) -> None:
-    module = _provider_module("encrypted_file")
-    path = module.encrypted_file_path()
-    shown = display_path(path)
+    """The profiles of the config file's sections: it holds settings, never keys."""
     try:
-        data = read_secret_file(path, provider="encrypted-file")
-        if data is None:
-            return
-        passphrase: str | None = None
-        named = os.environ.get(module.PASSPHRASE_FILE_VARIABLE)
-        if named:
-            passphrase = read_secret_text(Path(named).expanduser(), provider="encrypted-file")
-        elif os.environ.get(module.PASSPHRASE_VARIABLE):
-            passphrase = os.environ[module.PASSPHRASE_VARIABLE]
-        if not passphrase:
-            found.unlisted.append(f"encrypted-file: {shown} needs its passphrase to be listed")
-            return
-        _, entries = module.decrypt(data, passphrase, shown=shown)
-    except (CredentialError, OSError):
-        found.unlisted.append(f"encrypted-file: {shown} cannot be read")
+        profiles = all_profile_settings()
+    except CredentialError as exc:
+        found.unlisted.append(_reason("config", str(exc)))
         return
-    for profile in entries:
-        found.add(profile, "encrypted-file")
-
-
-def _keyring(found: KnownProfiles) -> None:
-    """Entries of a Secret Service keyring, found by their attributes: a search that
-    never unlocks the collection nor reads a secret."""
-    try:
-        import keyring
-        from keyring.backends import SecretService
-    except ImportError:  # pragma: no cover - keyring is a dependency
-        return
-    backend = keyring.get_keyring()
-    if not isinstance(backend, SecretService.Keyring):
-        name = type(backend).__module__.rsplit(".", 1)[-1]
-        if name not in ("fail", "null"):
-            found.unlisted.append(f"keyring: the {name} backend cannot list its entries")
-        return
-    try:
-        import secretstorage
-
-        scheme = backend.schemes[backend.scheme]
-        connection = secretstorage.dbus_init()
-        try:
-            path = getattr(backend, "preferred_collection", None)
-            collection = secretstorage.Collection(connection, *([path] if path else []))
-            users = [
-                item.get_attributes().get(scheme["username"])
-                for item in collection.search_items({scheme["service"]: "alphacast"})
-            ]
-        finally:
-            connection.close()
-    except Exception:  # noqa: BLE001 - listing is a courtesy; resolving reports real errors
-        found.unlisted.append("keyring: the Secret Service cannot be searched")
-        return
-    for user in users:
-        if user:
-            found.add(user, "keyring")
+    for profile in profiles:
+        found.add(profile, "config")
 
 
 def unknown_profile_error(profile: str, known: KnownProfiles) -> str:

@@ -71,6 +71,22 @@ class SecretsDirProvider(alphacast.CredentialProvider):
             return f"{self.directory()} does not exist (set {DIRECTORY_VARIABLE})"
         return f"no file {path}"
 
+    def profiles(self) -> list[str]:
+        """The profiles with a file in the directory, from the names alone: no file is
+        read (``alphacast auth status`` lists them, and names them in "did you mean")."""
+        directory = self.directory()
+        try:
+            names = os.listdir(directory)
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        except OSError as exc:
+            raise alphacast.CredentialError(
+                f"{directory} cannot be listed ({exc.strerror}); check its permissions",
+                provider=self.name,
+            ) from None
+        found = (name.removeprefix(FILE_PREFIX) for name in names if name.startswith(FILE_PREFIX))
+        return sorted(profile for profile in found if _SAFE_PROFILE.fullmatch(profile))
+
 
 @alphacast.hookimpl
 def alphacast_credential_providers() -> Iterable[alphacast.CredentialProvider]:
