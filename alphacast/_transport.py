@@ -12,6 +12,7 @@ it, refreshes it after a 401 and decides what each redirect may carry.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -21,7 +22,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import requests
-import requests.auth
 import urllib3.exceptions
 
 from alphacast import _version
@@ -30,13 +30,14 @@ from alphacast._auth import (
     Host,
     KeyAuth,
     LiveCredential,
-    Origin,
     check_url,
     connect_origin,
     is_loopback,
     shown_url,
 )
 from alphacast._credentials import Credential
+from alphacast._hotpath import Sender
+from alphacast._lean_adapter import LeanAdapter
 from alphacast._retry import RetryPolicy, certificate_rejected
 from alphacast.errors import (
     APIError,
@@ -56,23 +57,6 @@ MAX_REDIRECTS = 5
 
 Params = Sequence[tuple[str, str]]
 BodyFactory = Callable[[], tuple[str, Any]]
-
-
-class _AsBuilt(requests.auth.AuthBase):
-    """Leaves a request's headers as the transport built them.
-
-    Passed as ``auth=`` to every request: with no auth, requests fills in
-    credentials from ``~/.netrc`` (a ``trust_env`` behaviour), which would replace
-    our ``Authorization`` header with another login's, or add one where we send
-    none (the workspace host, another origin after a redirect). ``trust_env`` stays
-    on, so proxies and ``REQUESTS_CA_BUNDLE`` from the environment still apply.
-    """
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        return request
-
-
-_AS_BUILT = _AsBuilt()
 
 
 _CA_HINT = (
@@ -96,6 +80,8 @@ class _Session(requests.Session):
 def _new_session() -> requests.Session:
     session = _Session()
     session.headers["User-Agent"] = USER_AGENT
+    session.mount("https://", LeanAdapter())
+    session.mount("http://", LeanAdapter())
     return session
 
 
@@ -112,6 +98,7 @@ def _reset_after_fork() -> None:
     """
     for transport in list(_live_transports):
         transport.session = _new_session()
+        transport.sender = Sender(transport.session, transport.verify, transport.timeout)
 
 
 if hasattr(os, "register_at_fork"):  # POSIX; Windows has no fork()
@@ -139,6 +126,7 @@ class Transport:
         self.retry = retry or RetryPolicy()
         self.verify = verify
         self.session = _new_session()
+        self.sender = Sender(self.session, verify, timeout)
         _live_transports.add(self)
 
     @property
@@ -239,7 +227,7 @@ class Transport:
         body: BodyFactory | None,
         stream: bool,
     ) -> requests.Response:
-        origin = connect_origin(url)
+        origin = _origin_of(url)
         target = origin
         added = {name.lower() for name, _ in params} | {API_KEY_PARAM.lower()}
         authenticated = True
@@ -254,20 +242,16 @@ class Transport:
                 headers["Content-Type"] = content_type
             debug = log.isEnabledFor(logging.DEBUG)
             started = time.perf_counter() if debug else 0.0
-            response = self.session.request(
+            response = self.sender.send(
                 method,
                 url,
+                target=target,
+                carries_key=authenticated,
                 params=request_params,
-                data=payload,
-                json=json_body,
                 headers=headers,
-                auth=_AS_BUILT,
-                timeout=self.timeout,
-                verify=self.verify,
-                allow_redirects=False,
+                data=payload,
+                json_body=json_body,
                 stream=stream,
-                # requests documents None as "drop this environment proxy"; the stubs do not.
-                proxies=_proxies_for(target, carries_key=authenticated),  # type: ignore[arg-type]
             )
             if debug:
                 log.debug(
@@ -330,11 +314,8 @@ def _text(value: object) -> str:
     return str(value)
 
 
-def _proxies_for(target: Origin, *, carries_key: bool) -> dict[str, str | None] | None:
-    """No proxy for loopback (it never leaves the machine) nor for a key over plain
-    http (a proxy would read it); otherwise whatever the environment says."""
-    scheme, host, _ = target
-    if is_loopback(host) or (carries_key and scheme == "http"):
-        # A new dict each time: requests adds the environment's settings into it.
-        return {"http": None, "https": None, "all": None}
-    return None
+@functools.lru_cache(maxsize=256)
+def _origin_of(url: str) -> tuple[str, str, int]:
+    """:func:`connect_origin`, remembered: a pure function of the URL, called once
+    per request (parsing a URL twice costs as much as the rest of a call)."""
+    return connect_origin(url)

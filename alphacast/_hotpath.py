@@ -1,0 +1,194 @@
+"""One request through a session's mounted adapter, without ``Session.request``.
+
+``requests.Session.request`` does, on every call, work whose answer never changes
+for a client: it merges session settings into the request (hooks, params, auth and
+a ``~/.netrc`` lookup the transport must switch off anyway), reads the proxy and CA
+bundle variables from the environment, and looks up the adapter. :class:`Sender`
+prepares the request itself and hands it to the same ``HTTPAdapter.send`` the
+session would call, with what the environment says resolved once per origin.
+
+What stays as requests does it: the URL, headers and body are prepared by
+``PreparedRequest``'s own steps (so they are validated and encoded the same way);
+the adapter opens, pools and reuses connections, applies proxies and TLS settings,
+follows no redirect, retries nothing and maps failures to requests' exceptions; the
+answer is a ``requests.Response``; cookies the service sets are kept in the
+session's jar and sent back to it.
+
+What differs: the environment (``HTTPS_PROXY``, ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``,
+``CURL_CA_BUNDLE``) is read the first time a client connects to an origin and kept
+for that client's life (a forked child starts afresh). ``~/.netrc`` is never read,
+and session hooks are not run (the transport's session has none).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+import requests
+import requests.adapters
+import requests.cookies
+from requests.structures import CaseInsensitiveDict
+from requests.utils import select_proxy
+
+from alphacast._auth import Origin, is_loopback
+from alphacast._lean_adapter import LeanAdapter, PoolKey, as_urllib3_timeout
+
+__all__ = ["Sender", "proxies_for"]
+
+#: A (connect, read) pair, or one number for both.
+Timeout = float | tuple[float, float]
+
+
+def proxies_for(target: Origin, *, carries_key: bool) -> dict[str, str | None] | None:
+    """No proxy for loopback (it never leaves the machine) nor for a key over plain
+    http (a proxy would read it); otherwise whatever the environment says."""
+    scheme, host, _ = target
+    if is_loopback(host) or (carries_key and scheme == "http"):
+        # A new dict each time: requests adds the environment's settings into it.
+        return {"http": None, "https": None, "all": None}
+    return None
+
+
+class _Route:
+    """How requests to one origin go, worked out on the first of them."""
+
+    __slots__ = ("adapter", "cert", "direct", "proxies", "verify")
+
+    def __init__(
+        self,
+        adapter: requests.adapters.BaseAdapter,
+        proxies: Any,
+        verify: Any,
+        cert: Any,
+        direct: PoolKey | None,
+    ) -> None:
+        self.adapter = adapter
+        self.proxies = proxies
+        self.verify = verify
+        self.cert = cert
+        #: The pool key, when the request goes through no proxy and the adapter
+        #: is the transport's own; else None (the adapter's ``send`` decides).
+        self.direct = direct
+
+
+class Sender:
+    """Sends prepared requests for one transport through ``session``'s adapters.
+
+    Thread-safe: the caches only ever gain entries, each computed from the
+    environment and the session alone, so two threads that race compute the same
+    value.
+    """
+
+    def __init__(self, session: requests.Session, verify: bool | str, timeout: Timeout) -> None:
+        self.session = session
+        self.verify = verify
+        self.timeout = timeout
+        self._timeout = as_urllib3_timeout(timeout)
+        self._headers: dict[str, Any] = dict(session.headers)
+        #: (origin, carries the key) -> its route
+        self._routes: dict[tuple[Origin, bool], _Route] = {}
+        #: URL without parameters -> the URL as requests prepares it
+        self._urls: dict[str, str] = {}
+
+    def _route(
+        self, request: requests.PreparedRequest, target: Origin, carries_key: bool
+    ) -> _Route:
+        key = (target, carries_key)
+        route = self._routes.get(key)
+        if route is not None:
+            return route
+        session = self.session
+        url = request.url or ""
+        # requests documents None as "drop this environment proxy"; the stubs do not.
+        proxies: Any = proxies_for(target, carries_key=carries_key) or {}
+        # The same merge Session.request does on every call; proxies and the CA
+        # bundle depend on the scheme, host and port alone.
+        settings = session.merge_environment_settings(url, proxies, False, self.verify, None)
+        adapter = session.get_adapter(url)
+        verify, cert = settings["verify"], settings["cert"]
+        direct = None
+        if (
+            isinstance(adapter, LeanAdapter)
+            and hasattr(adapter, "build_connection_pool_key_attributes")
+            and not select_proxy(url, settings["proxies"])
+        ):
+            direct = adapter.pool_key(request, verify, cert)
+        route = _Route(adapter, settings["proxies"], verify, cert, direct)
+        if len(self._routes) < 64:  # redirects to many origins do not grow it forever
+            self._routes[key] = route
+        return route
+
+    def _prepare_url(self, request: requests.PreparedRequest, url: str, params: Any) -> None:
+        if params:
+            request.prepare_url(url, params)
+            return
+        prepared = self._urls.get(url)
+        if prepared is None:
+            request.prepare_url(url, None)
+            if len(self._urls) < 1024:
+                self._urls[url] = request.url or ""
+            return
+        request.url = prepared
+
+    def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        target: Origin,
+        carries_key: bool,
+        params: Sequence[tuple[str, str]],
+        headers: Mapping[str, str],
+        data: Any,
+        json_body: Any,
+        stream: bool,
+    ) -> requests.Response:
+        """Send one request (no redirect followed) and return requests' response."""
+        request = requests.PreparedRequest()
+        request.prepare_method(method)
+        self._prepare_url(request, url, params)
+        # The session's headers and the transport's own (Authorization,
+        # Content-Type), all built by this package: nothing for prepare_headers
+        # to validate, so one dictionary is built, not three.
+        request.headers = CaseInsensitiveDict({**self._headers, **headers})
+        jar = self.session.cookies
+        if len(jar):  # most services set none: no cookie header to build
+            request.prepare_cookies(jar)
+        if data is not None or json_body is not None or method not in _BODILESS:
+            request.prepare_body(data, None, json_body)
+        request.hooks = {"response": []}
+        route = self._route(request, target, carries_key)
+        started = time.perf_counter()
+        if route.direct is not None:
+            lean: LeanAdapter = route.adapter  # type: ignore[assignment]
+            response = lean.send_direct(
+                request,
+                route.direct,
+                verify=route.verify,
+                cert=route.cert,
+                stream=stream,
+                timeout=self._timeout,
+            )
+        else:
+            response = route.adapter.send(
+                request,
+                stream=stream,
+                timeout=self.timeout,
+                verify=route.verify,
+                cert=route.cert,
+                proxies=route.proxies,
+            )
+        response.elapsed = timedelta(seconds=time.perf_counter() - started)
+        raw = response.raw
+        if raw is not None and "set-cookie" in raw.headers:
+            requests.cookies.extract_cookies_to_jar(jar, request, raw)  # type: ignore[no-untyped-call]
+        if not stream:
+            response.content  # noqa: B018 -- read the body now, as Session.send does
+        return response
+
+
+#: Methods whose empty body ``prepare_body`` leaves as it is (no Content-Length).
+_BODILESS = frozenset({"GET", "HEAD"})

@@ -1,0 +1,157 @@
+"""requests' ``HTTPAdapter``, without the work it repeats on every call.
+
+``HTTPAdapter.send`` re-derives, per request, what never changes for one
+connection pool: the pool key from the URL and TLS settings (two URL parses),
+whether the CA file exists (up to three ``stat`` calls), the proxy for the URL;
+and ``build_response`` runs the cookie machinery on answers that set no cookie.
+:class:`LeanAdapter` is mounted on the transport's session in place of it. Its
+:meth:`~LeanAdapter.send_direct` is for a request that goes through no proxy, with
+the pool key worked out once by the caller (:mod:`alphacast._hotpath`); anything
+else goes through the inherited ``send`` unchanged.
+
+What urllib3 is asked to do is what ``HTTPAdapter.send`` asks: the same
+``urlopen`` arguments (no redirect, the adapter's ``max_retries``, the body not
+preloaded) and the same translation of urllib3's exceptions into requests' (copied
+from requests 2.32's ``HTTPAdapter.send``, which keeps it inline).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+import requests.adapters
+import requests.exceptions as rex
+import urllib3
+import urllib3.exceptions as u3
+from requests.cookies import extract_cookies_to_jar
+from requests.structures import CaseInsensitiveDict
+from requests.utils import get_encoding_from_headers
+from urllib3.connectionpool import HTTPConnectionPool
+
+__all__ = ["LeanAdapter", "PoolKey", "as_urllib3_timeout"]
+
+
+class PoolKey:
+    """What ``poolmanager.connection_from_host`` takes for one origin and its TLS
+    settings (host parameters, pool kwargs), and the pool it gave, once asked."""
+
+    __slots__ = ("host_params", "pool", "pool_kwargs")
+
+    def __init__(self, host_params: dict[str, Any], pool_kwargs: dict[str, Any]) -> None:
+        self.host_params = host_params
+        self.pool_kwargs = pool_kwargs
+        self.pool: HTTPConnectionPool | None = None
+
+
+def as_urllib3_timeout(timeout: float | tuple[float, float]) -> urllib3.Timeout:
+    """``timeout`` as ``HTTPAdapter.send`` turns it into urllib3's (urllib3 copies
+    it for each request, so one object serves every call)."""
+    if isinstance(timeout, tuple):
+        connect, read = timeout
+        return urllib3.Timeout(connect=connect, read=read)
+    return urllib3.Timeout(connect=timeout, read=timeout)
+
+
+class LeanAdapter(requests.adapters.HTTPAdapter):
+    """An ``HTTPAdapter`` whose direct path skips the per-call re-derivations."""
+
+    def pool_key(self, request: requests.PreparedRequest, verify: Any, cert: Any) -> PoolKey:
+        """The pool a request with these TLS settings uses (requests >= 2.32.2 names
+        this step; earlier versions have no direct path)."""
+        try:
+            host_params, pool_kwargs = self.build_connection_pool_key_attributes(
+                request, verify, cert
+            )
+        except ValueError as exc:
+            raise rex.InvalidURL(exc, request=request) from None
+        return PoolKey(dict(host_params), dict(pool_kwargs))
+
+    def send_direct(
+        self,
+        request: requests.PreparedRequest,
+        key: PoolKey,
+        *,
+        verify: Any,
+        cert: Any,
+        stream: bool,
+        timeout: urllib3.Timeout,
+    ) -> requests.Response:
+        """What ``send`` does for a request that goes through no proxy."""
+        conn = key.pool
+        # Asked for once; again when the pool manager has closed it (evicted as
+        # the least recently used of too many, or cleared by close()).
+        if conn is None or conn.pool is None:
+            try:
+                conn = self.poolmanager.connection_from_host(
+                    **key.host_params, pool_kwargs=key.pool_kwargs
+                )
+            except u3.LocationValueError as exc:
+                raise rex.InvalidURL(exc, request=request) from None
+            self.cert_verify(conn, request.url or "", verify, cert)  # type: ignore[no-untyped-call]
+            key.pool = conn
+        body = request.body
+        try:
+            resp = conn.urlopen(
+                method=request.method or "GET",
+                url=request.path_url,
+                body=body,
+                headers=request.headers,
+                redirect=False,
+                assert_same_host=False,
+                preload_content=False,
+                decode_content=False,
+                retries=self.max_retries,
+                timeout=timeout,
+                chunked=not (body is None or "Content-Length" in request.headers),
+            )
+        except Exception as exc:
+            _raise_as_requests(exc, request)
+            raise
+        return self.build_response(request, resp)
+
+    def build_response(self, req: requests.PreparedRequest, resp: Any) -> requests.Response:
+        """``HTTPAdapter.build_response``, reading cookies only from an answer that
+        sets some."""
+        response = requests.Response()
+        response.status_code = resp.status
+        response.headers = CaseInsensitiveDict(resp.headers)
+        response.encoding = get_encoding_from_headers(response.headers)
+        response.raw = resp
+        response.reason = resp.reason
+        url = req.url
+        response.url = url.decode("utf-8") if isinstance(url, bytes) else (url or "")
+        if "set-cookie" in resp.headers:
+            extract_cookies_to_jar(response.cookies, req, resp)  # type: ignore[no-untyped-call]
+        response.request = req
+        response.connection = self
+        return response
+
+
+def _raise_as_requests(exc: Exception, request: requests.PreparedRequest) -> None:
+    """Raise ``exc`` as ``HTTPAdapter.send`` would have; return if it lets it through."""
+    if isinstance(exc, u3.ProtocolError | OSError):
+        raise rex.ConnectionError(exc, request=request)
+    if isinstance(exc, u3.MaxRetryError):
+        reason = exc.reason
+        if isinstance(reason, u3.ConnectTimeoutError) and not isinstance(
+            reason, u3.NewConnectionError
+        ):
+            raise rex.ConnectTimeout(exc, request=request)
+        if isinstance(reason, u3.ResponseError):
+            raise rex.RetryError(exc, request=request)
+        if isinstance(reason, u3.ProxyError):
+            raise rex.ProxyError(exc, request=request)
+        if isinstance(reason, u3.SSLError):
+            raise rex.SSLError(exc, request=request)
+        raise rex.ConnectionError(exc, request=request)
+    if isinstance(exc, u3.ClosedPoolError):
+        raise rex.ConnectionError(exc, request=request)
+    if isinstance(exc, u3.ProxyError):
+        raise rex.ProxyError(exc)
+    if isinstance(exc, u3.SSLError):
+        raise rex.SSLError(exc, request=request)
+    if isinstance(exc, u3.ReadTimeoutError):
+        raise rex.ReadTimeout(exc, request=request)
+    if isinstance(exc, u3.InvalidHeader):
+        raise rex.InvalidHeader(exc, request=request)
