@@ -205,11 +205,73 @@ def test_pyarrow_writes_the_chunks_it_can_and_pandas_the_others():
     from alphacast.resources._frame_csv import frame_csv_chunks
 
     numbers = [1.0, -0.0, 0.0, 123456.789, 0.1 + 0.2, float("nan"), 9_999_999_999.5, 2.0]
-    frame = pd.DataFrame({"v": numbers + [1e-05, 3.0, 1e20, 4.0], "s": ["a"] * 8 + ["b,c"] * 4})
+    # "b,c" is quoted by pyarrow's path; a control character that the path uses as
+    # a stand-in ("\x01") sends its chunk through pandas.
+    strings = ["a"] * 4 + ['b,c', 'say "hi"', "x\ny", "r\rs"] + ["d\x01e"] * 4
+    frame = pd.DataFrame({"v": numbers + [1e-05, 3.0, 1e20, 4.0], "s": strings})
     chunks = list(frame_csv_chunks(frame, False, rows=4, engine="pyarrow"))
     assert [type(c) for c in chunks] == [bytes, bytes, str]
     assert _text(chunks) == frame.to_csv(index=False)
     assert chunks[0].startswith(b"v,s\n1.0,a\n-0.0,a\n0.0,a\n")
+    assert chunks[1].startswith(b'0.30000000000000004,"b,c"\n,"say ""hi"""\n9999999999.5,"x\ny"\n')
+
+
+def wide_frame(rows: int, seed: int = 64):
+    """64 columns as a panel holds them: a date and an entity, then dates (some
+    missing), floats of every size (some NaN), integers, nullable integers, and
+    strings with commas, quotes, line breaks, empty and missing values."""
+    np = pytest.importorskip("numpy")
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(seed)
+    words = np.array(
+        ["plain", "a, b", 'say "hi"', 'both, "q"', "line\nbreak", "", "x" * 30, "ünï", "r\rn"],
+        dtype=object,
+    )
+    columns: dict[str, object] = {
+        "Date": pd.date_range("1990-01-01", periods=rows, freq="D"),
+        "Entity": [f"E{i % 997:04d}" for i in range(rows)],
+    }
+    for i in range(62):
+        kind = i % 6
+        missing = rng.random(rows) < 0.03
+        if kind == 0:
+            values = rng.normal(0, 1, rows) * 10.0 ** rng.integers(-6, 12, rows)
+            values[missing] = np.nan
+            columns[f"float{i}"] = values.round(rng.integers(0, 8))
+        elif kind == 1:
+            columns[f"int{i}"] = rng.integers(-(10**9), 10**9, rows)
+        elif kind == 2:
+            ints = pd.array(rng.integers(0, 10**6, rows), dtype="Int64")
+            ints[missing] = pd.NA
+            columns[f"intna{i}"] = ints
+        elif kind == 3:
+            text = words[rng.integers(0, len(words), rows)].copy()
+            text[missing] = None
+            columns[f"text{i}"] = text
+        elif kind == 4:
+            days = pd.Series(pd.to_datetime("2000-01-01") + pd.to_timedelta(rng.integers(0, 9000, rows), "D"))
+            days[missing] = pd.NaT
+            columns[f"day{i}"] = days
+        else:
+            columns[f"price{i}"] = rng.uniform(1, 1000, rows).round(4)
+    return pd.DataFrame(columns)
+
+
+@pytest.mark.parametrize("index", [False, True])
+def test_a_64_column_frame_is_written_by_pyarrow_byte_for_byte_as_pandas(index: bool):
+    pytest.importorskip("pyarrow")
+    from alphacast.resources import datasets
+    from alphacast.resources._frame_csv import frame_csv_chunks
+
+    frame = wide_frame(3000)
+    assert frame.shape[1] == 64
+    expected = frame.to_csv(index=index)
+    arrow = list(frame_csv_chunks(frame, index, rows=700, engine="pyarrow"))
+    assert all(isinstance(c, bytes) for c in arrow), "a chunk fell back to pandas"
+    assert _text(arrow) == expected
+    assert _text(frame_csv_chunks(frame, index, rows=700, engine="pandas")) == expected
+    # the upload's own chunking (by cells) gives the same text
+    assert _text(datasets._df_csv_chunks(frame, index)) == expected
 
 
 def test_columns_pyarrow_would_write_differently_go_through_pandas():

@@ -9,16 +9,40 @@ that are not strings) goes through pandas, as before.
 
 The bytes are pandas' bytes: the header is pandas' own; floats are written by
 pyarrow from 1e-4 to 1e10 (where its digits and Python's repr agree) with repr's
-``.0`` on whole numbers, and by repr outside that range; a chunk holding a string
-pandas would quote (a comma, a quote, a line break) is written by pandas.
+``.0`` on whole numbers, and by repr outside that range; a string pandas would
+quote (one holding a comma, a quote or a line break) is quoted here as pandas does
+(in double quotes, inner quotes doubled). pyarrow's writer refuses such characters
+unquoted and quotes every string when asked to quote, so they pass through it as
+stand-in control characters (``\x01``-``\x04``) put back in the written bytes; a
+chunk whose strings hold those control characters themselves is written by pandas.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import Any
 
 __all__ = ["frame_csv_chunks"]
+
+#: What makes pandas quote a string (csv.QUOTE_MINIMAL with "," and "\n"); a
+#: carriage return too where the csv module quotes it (see ``_special``).
+_SPECIAL = r'[,"\n]'
+#: Characters that stand in for the structural ones while pyarrow writes.
+_STAND_IN_FOR = {",": "\x01", '"': "\x02", "\n": "\x03", "\r": "\x04"}
+_STAND_INS = r"[\x01-\x04]"
+_ATTENTION = r'[,"\r\n\x01-\x04]'
+_PUT_BACK = bytes.maketrans(b"\x01\x02\x03\x04", b',"\n\r')
+
+
+@functools.cache
+def _special() -> str:
+    """The characters that make pandas quote a string, asked of pandas once: whether
+    a lone carriage return does depends on the Python version's csv module."""
+    import pandas as pd
+
+    probe = pd.DataFrame({"a": ["\r"], "b": [1]}).to_csv(index=False)
+    return r'[,"\r\n]' if '"\r"' in probe else _SPECIAL
 
 
 def _pandas_chunks(df: Any, index: bool, rows: int) -> Iterator[str]:
@@ -55,7 +79,8 @@ def _arrow_columns(df: Any, index: bool) -> list[tuple[Any, str]] | None:
             typed.append((column, "string"))
         else:
             return None
-    return typed
+    # One column: the csv module quotes a row's lone empty field (""), pyarrow does not.
+    return typed if len(typed) > 1 else None
 
 
 def _arrow_chunks(
@@ -74,8 +99,9 @@ def _arrow_chunks(
     # keeps them, which tripled the upload's peak memory growth (48 MB against 15).
     pool = pa.system_memory_pool()
 
-    def arrow_text(values: Any, kind: str) -> Any:
-        """The column as pyarrow writes it the way pandas does, or ``None``."""
+    def arrow_text(values: Any, kind: str, marked: list[bool]) -> Any:
+        """The column as pyarrow writes it the way pandas does, or ``None``; sets
+        ``marked[0]`` when it holds stand-ins to put back."""
         array = pa.array(values, from_pandas=True, memory_pool=pool)
         if kind == "date":
             return pc.cast(array, pa.date32(), memory_pool=pool)
@@ -100,27 +126,38 @@ def _arrow_chunks(
                 written = pa.array([repr(v) for v in pc.filter(array, other).to_pylist()])
                 text = pc.replace_with_mask(text, other, written, memory_pool=pool)
             return text
-        if (
-            kind == "string"
-            and pc.any(pc.match_substring_regex(array, r'[,"\r\n]', memory_pool=pool)).as_py()
-        ):
-            return None  # pandas quotes these: it writes this chunk itself
+        if kind == "string":
+            if not pc.any(pc.match_substring_regex(array, _ATTENTION, memory_pool=pool)).as_py():
+                return array
+            if pc.any(pc.match_substring_regex(array, _STAND_INS, memory_pool=pool)).as_py():
+                return None  # the stand-ins would be ambiguous: pandas writes this chunk
+            special = pc.match_substring_regex(array, _special(), memory_pool=pool)
+            doubled = pc.replace_substring(array, '"', '""', memory_pool=pool)
+            quote, empty = pa.scalar('"', array.type), pa.scalar("", array.type)
+            quoted = pc.binary_join_element_wise(quote, doubled, quote, empty, memory_pool=pool)
+            text = pc.if_else(special, quoted, array, memory_pool=pool)
+            for char, stand_in in _STAND_IN_FOR.items():
+                text = pc.replace_substring(text, char, stand_in, memory_pool=pool)
+            marked[0] = True
+            return text
         return array
 
     for start in range(0, len(df), rows):
         arrays = []
+        marked = [False]
         for column, kind in typed:
-            array = arrow_text(column[start : start + rows], kind)
+            array = arrow_text(column[start : start + rows], kind, marked)
             if array is None:
                 break
             arrays.append(array)
         else:
             out = io.BytesIO()
-            if start == 0:
-                out.write(header)
             table = pa.Table.from_arrays(arrays, names=names)
             pacsv.write_csv(table, out, options, memory_pool=pool)
-            yield out.getvalue()
+            written = out.getvalue()
+            if marked[0]:
+                written = written.translate(_PUT_BACK)
+            yield header + written if start == 0 else written
             continue
         yield df.iloc[start : start + rows].to_csv(index=index, header=start == 0)
 

@@ -204,8 +204,8 @@ class Dataset(Resource):
         The data is gzip-compressed as it is sent (chunked), or into a temporary
         file sent with a ``Content-Length`` when the server refuses chunked bodies or
         the source can be read only once (see ``Alphacast(chunked_uploads=...)``);
-        memory stays constant either way. Returns the process record the service creates (as bytes, like 0.1.9). Follow it with
-        :meth:`process`.
+        memory stays constant either way. Returns the process record the service
+        creates (as bytes, like 0.1.9). Follow it with :meth:`process`.
         """
         return self._upload(
             csv,
