@@ -1,11 +1,14 @@
 """Getting a token for a read: the one a profile's settings name (``Token``), or one
 from a login (AppRole, JWT) kept for the process (:mod:`._vault_tokens`), renewed
 before it ends and replaced by a new login when it cannot be renewed.
+
+A static token is renewed too, but cannot be replaced by a login: see
+:mod:`._vault_static`.
 """
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import Any
 
 from alphacast.errors import CredentialError
 from alphacast.secrets import display_path
@@ -13,71 +16,50 @@ from alphacast.secrets import display_path
 from . import _vault_tokens as tokens
 from ._vault_auth import read_jwt
 from ._vault_config import AppRole, Jwt, Token
-from ._vault_errors import ExplainsFailures, Unavailable, server_says
+from ._vault_errors import Unavailable, server_says
+from ._vault_static import Renews
 
 
-class Authenticates(ExplainsFailures):
+class Authenticates(Renews):
     """Puts a token on the client: the configured one, or a kept or new login's."""
 
-    #: The servers of the cluster the token is good for (set by the provider).
-    cluster: tuple[str, ...] = ()
-
-    def _key(self) -> object:
-        login = self.login
-        if isinstance(login, AppRole):
-            identity: tuple[str, ...] = ("approle", login.mount, login.role_id)
-        elif isinstance(login, Jwt):
-            identity = ("jwt", login.mount, login.role, str(login.path))
-        else:
-            identity = ("token",)
-        return (self.cluster or (self.target.address,), self.target.namespace, identity)
-
     def authenticate(self) -> None:
-        """Set the client's token; ``self.reused`` tells whether it was kept from before."""
+        """Set the client's token; ``self.reused`` tells whether it was kept from before
+        (a refusal then means the token ended, not that the policy denies)."""
         login = self.login
         if isinstance(login, Token):
-            self.client.token = login.value
-            self.reused = False
+            self._static(login)
             return
         key = self._key()
+        held = tokens.held(key)
+        if held is None or held.due() or not held.usable():
+            with tokens.one_at_a_time(key):  # one renewal or login for every thread
+                held, self.reused = self._renewed_or_new(key)
+        else:
+            self.reused = True
+        self.client.token = held.token
+
+    def forget_token(self) -> None:
+        """The kept token was refused: the next :meth:`authenticate` logs in again (or,
+        for a static token, asks the server whether it still lives)."""
+        if isinstance(self.login, Token):
+            self._refused = True
+        else:
+            tokens.drop(self._key(), self.client.token)
+        self.reused = False
+
+    def _renewed_or_new(self, key: object) -> tuple[tokens.Held, bool]:
+        """The login's token, renewed if due, else from a new login; and whether it is
+        kept from before. Called holding the key's lock: another thread may have
+        renewed it or logged in meanwhile."""
         held = tokens.held(key)
         if held is not None and held.due() and held.renewable:
             held = self._renew(key, held)
         if held is not None and (not held.usable() or (held.due() and not held.renewable)):
             held = None  # near its end and not renewable any more: log in again
         if held is None:
-            held = self._log_in(key)
-            self.reused = False
-        else:
-            self.reused = True
-        self.client.token = held.token
-
-    def forget_token(self) -> None:
-        """The kept token was refused: the next :meth:`authenticate` logs in again."""
-        tokens.drop(self._key(), self.client.token)
-        self.reused = False
-
-    # -- renewal ------------------------------------------------------------------
-
-    def _renew(self, key: object, held: tokens.Held) -> tokens.Held | None:
-        """The token renewed, still renewable if the server extended it; ``None`` if the
-        server refused (revoked or expired)."""
-        self.client.token = held.token
-        try:
-            answer = self.client.auth.token.renew_self()
-        except self.hvac.exceptions.VaultError as exc:
-            if self.cannot_serve(exc):
-                raise
-            tokens.drop(key, held.token)
-            return None
-        auth = answer.get("auth") if isinstance(answer, dict) else None
-        if not isinstance(auth, dict):
-            self._not_vault_token("the answer to a token renewal (auth/token/renew-self)")
-        renewed = tokens.Held.granted(held.token, auth)
-        if renewed.expires <= held.expires + 1.0:
-            renewed.renewable = False  # its max TTL is reached: a new login comes next
-        tokens.keep(key, renewed)
-        return renewed
+            return self._log_in(key), False
+        return held, True
 
     # -- logging in -------------------------------------------------------------
 
@@ -140,10 +122,3 @@ class Authenticates(ExplainsFailures):
         if not isinstance(auth, dict) or not isinstance(token, str) or not token.strip():
             self._not_vault_token(what)
         return tokens.Held.granted(token, auth)
-
-    def _not_vault_token(self, what: str) -> NoReturn:
-        self.fail(
-            f"{what} from {self.target.address} is not what Vault sends (expected a token in "
-            "auth.client_token); check that VAULT_ADDR names the Vault or OpenBao server "
-            "itself, not a proxy or another service"
-        )

@@ -9,6 +9,7 @@ this module only talks to the server.
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
@@ -42,6 +43,7 @@ class Read(Authenticates):
                 self.authenticate()
             version, secret = self._fetch()
         key, expiries = self._field(secret, version)
+        self.learn_token_life()  # a static token new to this process, once it served
         # Spread re-reads over the last fifth of `refresh`, so that a fleet started at
         # the same moment does not come back to the store in lockstep.
         refresh *= random.uniform(1 - REFRESH_JITTER, 1.0)
@@ -49,6 +51,12 @@ class Read(Authenticates):
         # EXPIRY_MARGIN_SECONDS and half the lifetime: with this lifetime, that is
         # exactly `refresh` seconds from now.
         expiries.append(_now() + timedelta(seconds=refresh + min(refresh, EXPIRY_MARGIN_SECONDS)))
+        if self.renew_by is not None:
+            # A static token is renewed only at a read: come back while it lives. With
+            # this expiry (a second past the token's) the chain's next read finds it
+            # past half its life, and renews it.
+            left = self.renew_by - time.monotonic()
+            expiries.append(_now() + timedelta(seconds=max(left, 1.0) + 1.0))
         return Credential(
             key,
             provider=PROVIDER,

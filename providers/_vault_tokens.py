@@ -1,4 +1,4 @@
-"""The tokens the ``vault`` provider logged in for, kept for the life of the process.
+"""The tokens the ``vault`` provider uses, kept for the life of the process.
 
 One login serves every read of a profile (and of every profile logging in the same
 way) until its token nears its end: then a renewable token is renewed, and one that
@@ -7,6 +7,12 @@ new login. A login that failed is not tried again with the same credentials befo
 a back-off has passed (1 s, doubling to 60 s), so that a fleet whose secret id or JWT
 is refused does not hammer the server; new credentials (a rotated JWT file) are
 tried at once.
+
+A static token (``VAULT_TOKEN``, ``~/.vault-token``) is kept under a digest of
+itself: its life is looked up once, it is renewed like a login's, and once it has
+ended (:func:`end`) every read with it fails at once, with no round trip, until
+another token takes its place. One thread at a time looks up, renews or logs in
+for a key (:func:`one_at_a_time`); the others wait for its answer.
 """
 
 from __future__ import annotations
@@ -31,6 +37,11 @@ class Held:
     renewable: bool
     lifetime: float  # seconds granted by the last login or renewal; inf: no expiry
     expires: float
+    #: Why it will not be renewed, when ``renewable`` is false (for messages).
+    end_reason: str = ""
+    #: Its life was told by the server: a refusal means it ended (a static token whose
+    #: lookup was denied is used blind, and a refusal is explained as a denied read).
+    known: bool = True
 
     @classmethod
     def granted(cls, token: str, auth: dict[str, object]) -> Held:
@@ -38,6 +49,24 @@ class Held:
         lifetime = float(lease) if isinstance(lease, int) and lease > 0 else math.inf
         renewable = auth.get("renewable") is True
         return cls(token, renewable, lifetime, time.monotonic() + lifetime)
+
+    @classmethod
+    def looked_up(cls, token: str, data: dict[str, object]) -> Held:
+        """From the answer to ``auth/token/lookup-self``: the life left (``ttl``), the
+        life a renewal grants (``period``, else ``creation_ttl``); a ``ttl`` of 0
+        without an ``expire_time`` (a root token) never ends."""
+        ttl = data.get("ttl")
+        if (
+            not isinstance(ttl, int)
+            or isinstance(ttl, bool)
+            or (ttl <= 0 and not data.get("expire_time"))
+        ):
+            return cls(token, False, math.inf, math.inf, "it does not expire")
+        granted = [data.get("period"), data.get("creation_ttl"), ttl]
+        lifetime = max(value for value in granted if isinstance(value, int) and value >= 0)
+        renewable = data.get("renewable") is True
+        reason = "" if renewable else "it is not renewable"
+        return cls(token, renewable, float(lifetime), time.monotonic() + max(ttl, 0), reason)
 
     def left(self) -> float:
         return self.expires - time.monotonic()
@@ -62,6 +91,8 @@ class _Failure:
 _lock = threading.Lock()
 _held: dict[object, Held] = {}
 _failures: dict[object, _Failure] = {}
+_ended: dict[object, str] = {}
+_flights: dict[object, threading.Lock] = {}
 _fork_handler = False
 
 
@@ -70,6 +101,8 @@ def _reset_after_fork() -> None:
     _lock = threading.Lock()
     _held.clear()
     _failures.clear()
+    _ended.clear()
+    _flights.clear()
 
 
 def _guard() -> threading.Lock:
@@ -83,6 +116,27 @@ def _guard() -> threading.Lock:
 def held(key: object) -> Held | None:
     with _guard():
         return _held.get(key)
+
+
+def one_at_a_time(key: object) -> threading.Lock:
+    """The lock a thread holds to look up, renew or log in for ``key``: one does it,
+    the others wait and find its answer."""
+    with _guard():
+        return _flights.setdefault(key, threading.Lock())
+
+
+def end(key: object, message: str) -> None:
+    """The static token of ``key`` ended (expired, revoked): every later read with it
+    fails with ``message``, at once."""
+    with _guard():
+        _ended[key] = message
+        _held.pop(key, None)
+
+
+def ended(key: object) -> str | None:
+    """Why the static token of ``key`` can no longer be used, if it cannot."""
+    with _guard():
+        return _ended.get(key)
 
 
 def keep(key: object, token: Held) -> None:
