@@ -34,7 +34,7 @@ from requests.structures import CaseInsensitiveDict
 from requests.utils import select_proxy
 
 from alphacast._auth import Origin, is_loopback
-from alphacast._lean_adapter import LeanAdapter, PoolKey, as_urllib3_timeout
+from alphacast._lean_adapter import LeanAdapter, PoolKey, as_urllib3_timeout, read_body
 
 __all__ = ["Sender", "proxies_for"]
 
@@ -185,7 +185,11 @@ class Sender:
         raw = response.raw
         if raw is not None and "set-cookie" in raw.headers:
             requests.cookies.extract_cookies_to_jar(jar, request, raw)  # type: ignore[no-untyped-call]
-        if not stream:
+        if stream:
+            return response
+        if route.direct is not None:
+            read_body(response)
+        else:
             response.content  # noqa: B018 -- read the body now, as Session.send does
         return response
 

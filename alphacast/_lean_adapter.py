@@ -29,7 +29,7 @@ from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 from urllib3.connectionpool import HTTPConnectionPool
 
-__all__ = ["LeanAdapter", "PoolKey", "as_urllib3_timeout"]
+__all__ = ["LeanAdapter", "PoolKey", "as_urllib3_timeout", "read_body"]
 
 
 class PoolKey:
@@ -155,3 +155,27 @@ def _raise_as_requests(exc: Exception, request: requests.PreparedRequest) -> Non
         raise rex.ReadTimeout(exc, request=request)
     if isinstance(exc, u3.InvalidHeader):
         raise rex.InvalidHeader(exc, request=request)
+
+
+def read_body(response: requests.Response) -> None:
+    """Read the whole body now, as ``response.content`` would, in one read.
+
+    ``content`` reads through ``iter_content``: 10 kB chunks from a generator,
+    then one more read to find the end, which for the small JSON answers of most
+    calls costs more than the read itself. Errors are requests' as ``iter_content``
+    raises them; the result is kept where ``content`` keeps it (the attributes
+    requests' own test helpers and most mocking libraries set).
+    """
+    raw = response.raw
+    try:
+        data = raw.read(decode_content=True)
+    except u3.ProtocolError as exc:
+        raise rex.ChunkedEncodingError(exc) from exc
+    except u3.DecodeError as exc:
+        raise rex.ContentDecodingError(exc) from exc
+    except u3.ReadTimeoutError as exc:
+        raise rex.ConnectionError(exc) from exc
+    except u3.SSLError as exc:
+        raise rex.SSLError(exc) from exc
+    response._content = data or b""
+    response._content_consumed = True  # type: ignore[attr-defined]
