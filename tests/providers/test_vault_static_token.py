@@ -131,14 +131,22 @@ def test_one_renewal_per_period_is_shared_by_every_thread(bao, monkeypatch):
     before = counts(bao)
     failures: list[BaseException] = []
     served = [0] * 4
+    # The four threads read in step, as a herd would: each finds the token due at once.
+    together = threading.Barrier(4)
+    stop = time.monotonic() + 9  # more than twice the period
 
     def reader(index: int) -> None:
-        stop = time.monotonic() + 9  # more than twice the period
-        while time.monotonic() < stop:
+        while True:
             try:
+                together.wait(timeout=10)
+                if time.monotonic() > stop:
+                    return
                 assert read() == KEY
+            except threading.BrokenBarrierError:
+                return
             except BaseException as exc:  # noqa: BLE001 - reported below
                 failures.append(exc)
+                together.abort()
                 return
             served[index] += 1
             time.sleep(0.05)
