@@ -20,16 +20,19 @@ sections name profiles by botocore's rules (see :func:`profile_of_section`).
 
 from __future__ import annotations
 
-import configparser
 import io
 import os
 import shlex
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alphacast._credentials import DEFAULT_PROFILE
 from alphacast.errors import CredentialError
 from alphacast.secrets import check_profile_name, display_path, read_secret_file
+
+if TYPE_CHECKING:  # configparser is imported when a file is read: most runs have none
+    import configparser
 
 __all__ = [
     "DEFAULT_API_URL",
@@ -84,6 +87,8 @@ def parse_ini(text: str, *, source: str) -> configparser.ConfigParser:
     section). Raises ``configparser.Error``; callers turn it into a message that
     names the line, never its content.
     """
+    import configparser
+
     parser = configparser.ConfigParser(interpolation=None, default_section=_NO_DEFAULTS)
     parser.read_file(io.StringIO(text.removeprefix("\ufeff"), newline=None), source=source)
     for section in parser.sections():
@@ -174,6 +179,8 @@ def all_profile_settings(
     raw = read_secret_file(path, provider="config", profile=profile)
     if raw is None:
         return {}
+    import configparser
+
     try:
         parser = parse_ini(raw.decode("utf-8"), source=str(path))
     except UnicodeDecodeError:

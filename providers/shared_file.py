@@ -18,12 +18,12 @@ only the ``api_key`` line of one section so other sections and comments stay.
 
 from __future__ import annotations
 
-import configparser
 import io
 import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alphacast import Credential, CredentialError, WritableCredentialProvider
 from alphacast.config import config_dir, expand_path, parse_ini
@@ -35,6 +35,9 @@ from alphacast.secrets import (
     update_secret_file,
     validate_key,
 )
+
+if TYPE_CHECKING:  # configparser is imported when the file is read
+    import configparser
 
 FILE_VARIABLE = "ALPHACAST_SHARED_CREDENTIALS_FILE"
 OPTION = "api_key"
@@ -55,6 +58,8 @@ def parse_credentials(
     text: str, *, shown: str, provider: str = "shared-file", profile: str | None = None
 ) -> configparser.ConfigParser:
     """Parse the credentials file; errors name the line, never its content."""
+    import configparser
+
     fix = "fix the file: sections look like [default] or [NAME], then api_key = <key>"
     try:
         parser = parse_ini(text, source=shown)

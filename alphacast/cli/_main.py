@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from alphacast._argparse import (
@@ -20,7 +20,14 @@ from alphacast._argparse import (
     user_words,
 )
 from alphacast._version import __version__
-from alphacast.cli._options import add_debug, add_json, add_profile, leaves, profile_name
+from alphacast.cli._options import (
+    OnlyNamed,
+    add_debug,
+    add_json,
+    add_profile,
+    leaves,
+    profile_name,
+)
 from alphacast.cli._output import CommandError, describe_os_error, print_json
 from alphacast.cli._profiles import check_named_profile, explain_failure
 from alphacast.errors import AlphacastError, ConnectionFailedError, CredentialError
@@ -196,8 +203,12 @@ def _data_parsers(sub: Any) -> None:
     p.set_defaults(handler=_later("_data", "cmd_search"))
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The whole command line; the docs' CLI page is generated from it."""
+def build_parser(only: Collection[str] | None = None) -> argparse.ArgumentParser:
+    """The whole command line; the docs' CLI page is generated from it.
+
+    ``only``: build in full just the commands named in it (a run passes its argv);
+    the others are listed by ``--help`` and have no options (see ``OnlyNamed``).
+    """
     parser = KeySafeArgumentParser(
         prog="alphacast",
         description="Alphacast SDK command line: credentials, data, and a local emulator.",
@@ -207,7 +218,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_debug(parser, default=False)
     add_profile(parser, default=None)
     add_json(parser, default=False)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", help="what to do")
+    sub: Any = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", help="what to do"
+    )
+    if only is not None:
+        sub = OnlyNamed(sub, only)
 
     from alphacast.cli import _completion, _exec
 
@@ -374,7 +389,7 @@ def _dispatch(argv: list[str]) -> int:
 
         complete(build_parser())
     with user_words(argv):
-        args = parse_args_safely(build_parser(), argv)
+        args = parse_args_safely(build_parser(only=set(argv)), argv)
         if args.debug:
             _log_to_stderr()
         handler: Handler = args.handler

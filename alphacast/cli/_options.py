@@ -4,11 +4,14 @@ They are global: the top-level parser has them (with their defaults) and each
 command's parser has them again with ``argparse.SUPPRESS`` as the default, so a
 value given before or after the subcommand is kept and an absent one does not
 overwrite it.
+
+:class:`OnlyNamed` lets a run build the parsers of the commands it names, not all.
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Collection
 from typing import Any
 
 from alphacast.redact import looks_like_key
@@ -58,3 +61,29 @@ def leaves(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
         if isinstance(action, argparse._SubParsersAction):
             return [leaf for child in action.choices.values() for leaf in leaves(child)]
     return [parser]
+
+
+class OnlyNamed:
+    """A subparsers action that builds in full only the commands named in ``wanted``.
+
+    Every other command gets its line of ``--help`` (all argparse needs to list it or
+    to reject a misspelling of it); its options and subcommands are dropped unbuilt.
+    A run builds the commands named anywhere in its argv: a superset of the one it
+    parses, for the price of a parser or two, instead of all of them.
+    """
+
+    def __init__(self, sub: Any, wanted: Collection[str]) -> None:
+        self._sub = sub
+        self._wanted = wanted
+
+    def add_parser(self, name: str, **kwargs: Any) -> Any:
+        parser = self._sub.add_parser(name, **kwargs)
+        return parser if name in self._wanted else _Dropped()
+
+
+class _Dropped:
+    """The options of a command this run does not parse: every call is taken, nothing
+    is built."""
+
+    def __getattr__(self, name: str) -> Callable[..., _Dropped]:
+        return lambda *args, **kwargs: self
