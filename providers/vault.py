@@ -31,7 +31,9 @@ id and a secret id are configured
 ``VAULT_ROLE_ID``/``VAULT_SECRET_ID``; mount ``vault_approle_mount``, default
 ``approle``), else a token from ``VAULT_TOKEN``, ``BAO_TOKEN`` or
 ``~/.vault-token``. A login's token is kept for the process, renewed and replaced
-(:mod:`._vault_login`, :mod:`._vault_tokens`). TLS is always verified, against ``VAULT_CACERT`` or
+(:mod:`._vault_login`, :mod:`._vault_tokens`); a static token is renewed too, and
+once it has ended a read is an error saying how to get a new one
+(:mod:`._vault_static`). TLS is always verified, against ``VAULT_CACERT`` or
 ``VAULT_CAPATH`` (or the ``BAO_`` forms) when set; ``VAULT_SKIP_VERIFY`` is
 ignored. Plain ``http://`` is refused, before any connection, unless the server
 is on a loopback address (127.0.0.0/8, ``::1`` or ``localhost``, the rule
