@@ -9,6 +9,7 @@ from typing import Any
 from alphacast._credentials import Credential
 from alphacast._transport import Transport
 from alphacast.chain import ResolvedCredential
+from alphacast.resources._upload_send import share_policy
 
 
 def transport_for_key(transport: Transport, api_key: str, source: str) -> Transport:
@@ -30,6 +31,7 @@ def transport_for_key(transport: Transport, api_key: str, source: str) -> Transp
         verify=transport.verify,
     )
     weakref.finalize(derived, derived.session.close)
+    share_policy(transport, derived)  # chunked_uploads, and the hosts that refused it
     return derived
 
 
