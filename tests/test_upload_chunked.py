@@ -328,3 +328,18 @@ def test_memory_stays_bounded_while_sending_chunked(tmp_path: Path):
     assert [r.framing for r in server.received] == ["chunked", "chunked"]
     growth_kib = int(done.stdout.strip())
     assert growth_kib < 48 * 1024, f"peak RSS grew by {growth_kib} KiB"
+
+
+def test_the_choice_follows_a_dataset_switched_to_another_key():
+    with emulator_dataset(chunked_uploads=False) as (emu, _, ds):
+        ds.api_key = KEY  # a transport of its own for this key, same client settings
+        ds.upload_data_from_csv(_csv(100))
+        assert _puts(emu) == [(200, "length")]
+
+
+def test_the_emulator_cli_can_refuse_chunked_bodies():
+    from alphacast.emulator.cli import build_parser
+
+    assert build_parser().parse_args(["--account", "a=ak_x_0123456789abcdef"]).chunked_uploads
+    refusing = build_parser().parse_args(["--account", "a=ak_x_0123456789abcdef", "--no-chunked-uploads"])
+    assert refusing.chunked_uploads is False

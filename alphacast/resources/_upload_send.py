@@ -75,6 +75,14 @@ def policy_for(transport: Transport) -> UploadPolicy:
         return policy
 
 
+def share_policy(transport: Transport, derived: Transport) -> None:
+    """``derived`` (the same client's transport for another key) follows
+    ``transport``'s choice and refusals."""
+    policy = policy_for(transport)
+    with _policies_lock:
+        _policies[derived] = policy
+
+
 def set_chunked_uploads(transport: Transport, chunked: bool | None) -> None:
     """``Alphacast(chunked_uploads=...)``: see the module's docstring."""
     if chunked is not None and not isinstance(chunked, bool):
