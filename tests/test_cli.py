@@ -327,7 +327,7 @@ def test_json_output_falls_back_to_escapes_where_stdout_cannot_hold_the_ellipsis
 
 
 def _every_parser() -> Iterator[tuple[str, argparse.ArgumentParser]]:
-    from alphacast.cli._main import build_parser
+    from alphacast.cli._parser import build_parser
     from alphacast.emulator.cli import build_parser as emulator_parser
 
     # `alphacast emulator` hands its arguments to the emulator's own parser.

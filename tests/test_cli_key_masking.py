@@ -38,7 +38,7 @@ KEYS = (
 
 def _parsers() -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser]]:
     """(the words that reach the command, its parser) for every command."""
-    from alphacast.cli._main import build_parser
+    from alphacast.cli._parser import build_parser
     from alphacast.emulator.cli import build_parser as emulator_parser
 
     pending: list[tuple[tuple[str, ...], argparse.ArgumentParser]] = [

@@ -18,7 +18,8 @@ HEAVY = ("requests", "urllib3", "hvac", "keyring", "cryptography", "pandas", "py
 
 PROBE = """
 import contextlib, io, sys
-from alphacast.cli._main import build_parser, run
+from alphacast.cli._main import run
+from alphacast.cli._parser import build_parser
 {build}
 with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.suppress(SystemExit):
     run(sys.argv[1:])

@@ -390,7 +390,7 @@ def _cli_tree() -> cli_reference.Command:
         r"^\.\. alphacast-cli:: (?P<spec>\S+)\n(?P<options>(?:[ ]+:.*\n)*)", ALL_TEXT, re.M
     )
     assert directive, "no `.. alphacast-cli::` directive in docs/"
-    assert directive["spec"] == "alphacast.cli._main:build_parser"
+    assert directive["spec"] == "alphacast.cli._parser:build_parser"
     delegates = cli_reference.delegates_option(
         "\n".join(
             line.split(":delegate:", 1)[1]
@@ -399,7 +399,7 @@ def _cli_tree() -> cli_reference.Command:
         )
     )
     assert delegates == {"emulator": "alphacast.emulator.cli:build_parser"}
-    from alphacast.cli._main import build_parser
+    from alphacast.cli._parser import build_parser
 
     return cli_reference.command_tree(build_parser(), delegates=delegates)
 

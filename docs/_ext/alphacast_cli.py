@@ -2,7 +2,7 @@
 
 Usage in a page::
 
-    .. alphacast-cli:: alphacast.cli._main:build_parser
+    .. alphacast-cli:: alphacast.cli._parser:build_parser
        :delegate: emulator=alphacast.emulator.cli:build_parser
 
 The argument names a function returning an :class:`argparse.ArgumentParser`. Every
