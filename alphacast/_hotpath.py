@@ -90,8 +90,8 @@ class Sender:
         self._headers: dict[str, Any] = dict(session.headers)
         #: (origin, carries the key) -> its route
         self._routes: dict[tuple[Origin, bool], _Route] = {}
-        #: URL without parameters -> the URL as requests prepares it
-        self._urls: dict[str, str] = {}
+        #: URL without parameters -> the URL as requests prepares it, its path
+        self._urls: dict[str, tuple[str, str]] = {}
 
     def _route(
         self, request: requests.PreparedRequest, target: Origin, carries_key: bool
@@ -121,17 +121,19 @@ class Sender:
             self._routes[key] = route
         return route
 
-    def _prepare_url(self, request: requests.PreparedRequest, url: str, params: Any) -> None:
+    def _prepare_url(self, request: requests.PreparedRequest, url: str, params: Any) -> str:
+        """Set the request's URL as requests prepares it; return its path and query."""
         if params:
             request.prepare_url(url, params)
-            return
-        prepared = self._urls.get(url)
-        if prepared is None:
+            return request.path_url
+        known = self._urls.get(url)
+        if known is None:
             request.prepare_url(url, None)
+            known = (request.url or "", request.path_url)
             if len(self._urls) < 1024:
-                self._urls[url] = request.url or ""
-            return
-        request.url = prepared
+                self._urls[url] = known
+        request.url = known[0]
+        return known[1]
 
     def send(
         self,
@@ -149,16 +151,21 @@ class Sender:
         """Send one request (no redirect followed) and return requests' response."""
         request = requests.PreparedRequest()
         request.prepare_method(method)
-        self._prepare_url(request, url, params)
+        path = self._prepare_url(request, url, params)
         # The session's headers and the transport's own (Authorization,
         # Content-Type), all built by this package: nothing for prepare_headers
         # to validate, so one dictionary is built, not three.
-        request.headers = CaseInsensitiveDict({**self._headers, **headers})
+        wire_headers = {**self._headers, **headers}
+        request.headers = CaseInsensitiveDict(wire_headers)
         jar = self.session.cookies
         if len(jar):  # most services set none: no cookie header to build
             request.prepare_cookies(jar)
+            wire_headers = {}
         if data is not None or json_body is not None or method not in _BODILESS:
             request.prepare_body(data, None, json_body)
+            wire_headers = {}
+        if not wire_headers:  # a Cookie, Content-Length or Content-Type was added
+            wire_headers = dict(request.headers)
         request.hooks = {"response": []}
         route = self._route(request, target, carries_key)
         started = time.perf_counter()
@@ -167,6 +174,8 @@ class Sender:
             response = lean.send_direct(
                 request,
                 route.direct,
+                path=path,
+                headers=wire_headers,
                 verify=route.verify,
                 cert=route.cert,
                 stream=stream,

@@ -72,12 +72,18 @@ class LeanAdapter(requests.adapters.HTTPAdapter):
         request: requests.PreparedRequest,
         key: PoolKey,
         *,
+        path: str,
+        headers: dict[str, str],
         verify: Any,
         cert: Any,
         stream: bool,
         timeout: urllib3.Timeout,
     ) -> requests.Response:
-        """What ``send`` does for a request that goes through no proxy."""
+        """What ``send`` does for a request that goes through no proxy.
+
+        ``path`` is the request's ``path_url``; ``headers`` its headers as a plain
+        dict (urllib3 copies them for each request: a dict copies fastest).
+        """
         conn = key.pool
         # Asked for once; again when the pool manager has closed it (evicted as
         # the least recently used of too many, or cleared by close()).
@@ -94,9 +100,9 @@ class LeanAdapter(requests.adapters.HTTPAdapter):
         try:
             resp = conn.urlopen(
                 method=request.method or "GET",
-                url=request.path_url,
+                url=path,
                 body=body,
-                headers=request.headers,
+                headers=headers,
                 redirect=False,
                 assert_same_host=False,
                 preload_content=False,

@@ -229,7 +229,7 @@ class Transport:
     ) -> requests.Response:
         origin = _origin_of(url)
         target = origin
-        added = {name.lower() for name, _ in params} | {API_KEY_PARAM.lower()}
+        added: set[str] | None = None  # worked out at the first redirect, if any
         authenticated = True
         for _ in range(MAX_REDIRECTS + 1):
             headers: dict[str, str] = {}
@@ -265,6 +265,8 @@ class Transport:
             if not response.is_redirect or not location:
                 return response
             response.close()
+            if added is None:  # the parameters this package added, the key among them
+                added = {name.lower() for name, _ in params} | {API_KEY_PARAM.lower()}
             url, target = auth.follow(credential, url, location, added)
             # Checked on every hop: a later Location may also try to carry the key.
             carry = auth.may_carry(credential, origin, url, target)
