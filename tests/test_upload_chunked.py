@@ -343,3 +343,16 @@ def test_the_emulator_cli_can_refuse_chunked_bodies():
     assert build_parser().parse_args(["--account", "a=ak_x_0123456789abcdef"]).chunked_uploads
     refusing = build_parser().parse_args(["--account", "a=ak_x_0123456789abcdef", "--no-chunked-uploads"])
     assert refusing.chunked_uploads is False
+
+
+def test_a_server_that_is_down_is_not_taken_for_a_refusal(caplog: pytest.LogCaptureFixture):
+    from alphacast import ConnectionFailedError, RetryPolicy
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    listener.close()  # nothing listens there now: the connection is refused
+    with Alphacast(KEY, api_url=url, workspace_url=url, retry=RetryPolicy.disabled()) as client:
+        with caplog.at_level(logging.INFO, logger="alphacast.upload"):
+            with pytest.raises(ConnectionFailedError):
+                client.datasets.dataset(9).upload_data_from_csv(_csv(100))
+    assert "refused a chunked upload" not in caplog.text

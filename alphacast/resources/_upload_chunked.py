@@ -81,9 +81,10 @@ class ChunkedUploadBody:
     """A request body factory: each call starts a fresh pass over the source
     (``reopen()``) and gives a generator of multipart pieces, sent chunked.
 
-    ``cut_short`` tells, after a failed request, whether the last body was still
-    being sent (so the server cannot have received it whole); ``source_error`` is
-    the exception the source itself raised, if any.
+    ``cut_short`` tells, after a failed request, whether the last body had begun
+    to go out (so the connection was made) and was still being sent (so the server
+    cannot have received it whole); ``source_error`` is the exception the source
+    itself raised, if any.
     """
 
     def __init__(
@@ -110,7 +111,6 @@ class ChunkedUploadBody:
         self._size = size
         self.progress = Progress("upload", None, enabled=progress)
         self._producer: _Producer | None = None
-        self.started = False
         self.cut_short = False
         self.source_error: BaseException | None = None
         self._source_bytes = 0
@@ -127,12 +127,13 @@ class ChunkedUploadBody:
             self._stop()
             self.source_error = first if isinstance(first, BaseException) else None
             raise first or ValueError("the CSV to upload is empty")
-        self.started, self.cut_short = True, True
+        self.cut_short = False  # until the connection takes the first piece
         self.progress.phase("compressing and sending", self._size)
         self._source_bytes = self._sent = 0
         return f"multipart/form-data; boundary={self._boundary}", self._pieces(producer, first)
 
     def _pieces(self, producer: _Producer, first: tuple[int, bytes]) -> Iterator[bytes]:
+        self.cut_short = True
         yield self._head + first[1]
         self._sent = len(self._head) + len(first[1])
         while True:
