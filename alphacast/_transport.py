@@ -7,7 +7,9 @@ decides, follows redirects one hop at a time, never routes loopback (or a key
 over plain http) through a proxy, never lets ``~/.netrc`` replace or add
 credentials, and turns failures into :mod:`alphacast.errors` with every key
 masked. The key itself is ``KeyAuth`` (:mod:`alphacast._auth`)'s business: it applies
-it, refreshes it after a 401 and decides what each redirect may carry.
+it, refreshes it after a 401 and decides what each redirect may carry. Each hop is
+sent by :class:`~alphacast._hotpath.Sender` through the session's adapter, not
+``Session.request``: the environment is read once per origin, not on every call.
 """
 
 from __future__ import annotations
