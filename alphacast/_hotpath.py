@@ -7,12 +7,13 @@ bundle variables from the environment, and looks up the adapter. :class:`Sender`
 prepares the request itself and hands it to the same ``HTTPAdapter.send`` the
 session would call, with what the environment says resolved once per origin.
 
-What stays as requests does it: the URL, headers and body are prepared by
-``PreparedRequest``'s own steps (so they are validated and encoded the same way);
-the adapter opens, pools and reuses connections, applies proxies and TLS settings,
-follows no redirect, retries nothing and maps failures to requests' exceptions; the
-answer is a ``requests.Response``; cookies the service sets are kept in the
-session's jar and sent back to it.
+What stays as requests does it: the URL, cookies and body are prepared by
+``PreparedRequest``'s own steps (so they are encoded the same way; the headers,
+all built by this package, are not validated again); the adapter
+(:mod:`alphacast._lean_adapter`) opens, pools and reuses connections, applies
+proxies and TLS settings, follows no redirect, retries nothing and maps failures to
+requests' exceptions; the answer is a ``requests.Response``; cookies the service
+sets are kept in the session's jar and sent back to it.
 
 What differs: the environment (``HTTPS_PROXY``, ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``,
 ``CURL_CA_BUNDLE``) is read the first time a client connects to an origin and kept
