@@ -28,8 +28,7 @@ __all__ = [
 
 log = logging.getLogger("alphacast")
 
-#: Re-resolve a credential this many seconds before it expires (less for short-lived
-#: credentials: see :func:`refresh_margin`).
+# Documented where it is public, in alphacast.chain.
 EXPIRY_MARGIN_SECONDS = 60.0
 #: After a failed refresh of a still-valid key, wait at least this long to ask again.
 _RETRY_SECONDS = 1.0

@@ -32,8 +32,8 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from alphacast import _credential_cache
 from alphacast._credential_cache import (
-    EXPIRY_MARGIN_SECONDS,
     ResolvedCredential,
     clear_cache,
     refresh_margin,
@@ -57,6 +57,10 @@ __all__ = [
 ]
 
 log = logging.getLogger("alphacast")
+
+#: Re-resolve a credential this many seconds before it expires (less for short-lived
+#: credentials: see :func:`refresh_margin`).
+EXPIRY_MARGIN_SECONDS = _credential_cache.EXPIRY_MARGIN_SECONDS
 
 
 @dataclass(frozen=True)
