@@ -47,7 +47,8 @@ class Alphacast:
     upload chunked while it is compressed and falls back to a ``Content-Length``
     upload (remembered for the host) if the server refuses chunked bodies;
     ``False`` always sends a ``Content-Length`` (for a proxy that mangles chunked
-    bodies); ``True`` sends chunked with no fallback (see :doc:`/performance`).
+    bodies); ``True`` sends chunked with no fallback; a source that can be read only once
+    (an iterator, a pipe) always goes with a ``Content-Length`` (see :doc:`/performance`).
 
     Each client has its own credential and its own pooled HTTP session; use it
     as a context manager, or call :meth:`close`, to release the connections.

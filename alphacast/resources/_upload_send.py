@@ -11,7 +11,8 @@ was being sent, before any answer) the same source is sent again with a
 uploads there go straight to ``Content-Length``. A source that can be read only
 once (an iterator, a pipe) always goes the ``Content-Length`` way.
 ``chunked_uploads=False`` never sends chunked (for a proxy known to mangle it);
-``True`` sends chunked with no fallback.
+``True`` sends chunked with no fallback (a source read only once still goes with a
+``Content-Length``: a chunked body from it could not be sent again after a 401).
 """
 
 from __future__ import annotations
