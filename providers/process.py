@@ -35,9 +35,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import sys
-import threading
 import time
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -51,8 +48,13 @@ from alphacast.config import (
     profile_settings,
 )
 from alphacast.hookspecs import hookimpl
-from alphacast.redact import REDACTED, looks_like_key, redact_text
+from alphacast.redact import redact_text
 from alphacast.secrets import environment_without_secrets, seconds_setting
+
+from ._process_masking import STDERR_LIMIT as STDERR_LIMIT
+from ._process_masking import masked_stderr, printed_secrets
+from ._process_output import OUTPUT_LIMIT as OUTPUT_LIMIT
+from ._process_output import WINDOWS, Output, has_exited, kill_group
 
 if TYPE_CHECKING:  # imported when a command is run: see _Run
     import subprocess
@@ -60,20 +62,6 @@ if TYPE_CHECKING:  # imported when a command is run: see _Run
 COMMAND_SETTING = "credential_process"
 TIMEOUT_SETTING = "credential_process_timeout"
 DEFAULT_TIMEOUT = 30.0
-#: How much of the command's stderr a message shows (its end: where errors are).
-STDERR_LIMIT = 1000
-#: Bytes read at most from each of the command's stdout and stderr.
-OUTPUT_LIMIT = 1 << 20
-#: A hex string this long is taken for a secret (a token or a raw key) in stderr.
-_LONG_HEX = re.compile(r"(?<![0-9A-Za-z])[0-9A-Fa-f]{32,}(?![0-9A-Za-z])")
-#: A Vault or OpenBao token (``hvs.``/``hvb.``/``hvr.``, or the older ``s.``/``b.``/``r.``).
-_VAULT_TOKEN = re.compile(r"(?<![\w.\-])(?:hv[sbr]|[sbr])\.[A-Za-z0-9_\-]{16,}")
-#: A JWT (or JWE): base64url parts joined by dots, the first a JSON object (``eyJ``).
-_JWT = re.compile(r"(?<![\w.\-])eyJ[A-Za-z0-9_\-]{6,}(?:\.[A-Za-z0-9_\-]*){2,}")
-#: A word of stderr, as :func:`looks_like_key` judges them.
-_WORD = re.compile(r"[A-Za-z0-9+/_\-]+={0,2}")
-_WINDOWS = sys.platform == "win32"
-_CHUNK = 65536
 
 
 class ProcessProvider(CredentialProvider):
@@ -123,7 +111,7 @@ class _Run:
 
     def fail(self, message: str, stderr: bytes = b"") -> NoReturn:
         if stderr.strip():
-            message += f"; its stderr ends:\n{_clean(stderr, _printed_secrets(self.stdout))}"
+            message += f"; its stderr ends:\n{masked_stderr(stderr, printed_secrets(self.stdout))}"
         raise CredentialError(
             redact_text(message), provider=ProcessProvider.name, profile=self.profile
         )
@@ -203,8 +191,8 @@ class _Run:
                 stdout=subprocess.PIPE,
                 env=environment_without_secrets(),
                 stderr=subprocess.PIPE,
-                start_new_session=not _WINDOWS,
-                creationflags=getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0) if _WINDOWS else 0,
+                start_new_session=not WINDOWS,
+                creationflags=getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0) if WINDOWS else 0,
             )
         except FileNotFoundError:
             self.fail(f"command not found: `{self.program}` ({self.where}); check the path")
@@ -219,7 +207,7 @@ class _Run:
         deadline = time.monotonic() + self.timeout
         process = self._start()
         with process:
-            output = _Output(process, deadline)
+            output = Output(process, deadline)
             self.stdout = output.stdout
             if output.overflow is None and output.complete:
                 # Both pipes are closed: the command has exited, or is about to.
@@ -227,9 +215,9 @@ class _Run:
                     process.wait(max(0.0, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
                     pass
-            finished = _finished(process)
+            finished = has_exited(process)
             if output.overflow is not None or not output.complete or not finished:
-                _kill_group(process)
+                kill_group(process)
             problem = self._problem(output, process.returncode if finished else None)
             if problem:
                 self.fail(problem, output.stderr)
@@ -242,7 +230,7 @@ class _Run:
             self.fail(f"`{self.program}` ({self.where}) {status}", output.stderr)
         return output.stdout, output.stderr
 
-    def _problem(self, output: _Output, exited: int | None) -> str | None:
+    def _problem(self, output: Output, exited: int | None) -> str | None:
         """What went wrong with the run as a whole (too much output, too long), if anything."""
         named = f"`{self.program}` ({self.where})"
         if output.overflow is not None:
@@ -269,160 +257,6 @@ class _Run:
                 "or finish before it does"
             )
         return None
-
-
-class _Output:
-    """What a command prints on stdout and stderr, read until both are closed
-    (:attr:`complete`), the deadline passes, or one exceeds :data:`OUTPUT_LIMIT`
-    (named by :attr:`overflow`).
-
-    POSIX: one loop over both pipes with :mod:`selectors`, as
-    :meth:`subprocess.Popen.communicate` does, but bounded. Windows, where pipes
-    cannot be selected: a reader thread per pipe, as ``communicate`` does there.
-    """
-
-    def __init__(self, process: subprocess.Popen[bytes], deadline: float) -> None:
-        assert process.stdout is not None and process.stderr is not None
-        self._pipes = {process.stdout.fileno(): "stdout", process.stderr.fileno(): "stderr"}
-        self._buffers = {"stdout": bytearray(), "stderr": bytearray()}
-        self._lock = threading.Lock()
-        self.overflow: str | None = None
-        self.complete = False
-        if _WINDOWS:
-            self._read_with_threads(deadline)
-        else:
-            self._read_with_select(deadline)
-        with self._lock:
-            self.stdout = bytes(self._buffers["stdout"])
-            self.stderr = bytes(self._buffers["stderr"])
-
-    def _keep(self, name: str, chunk: bytes) -> bool:
-        """Add ``chunk`` to what ``name`` printed; False once over the limit."""
-        with self._lock:
-            buffer = self._buffers[name]
-            room = OUTPUT_LIMIT - len(buffer)
-            buffer += chunk[:room]
-            if len(chunk) > room:
-                self.overflow = self.overflow or name
-                return False
-            return self.overflow is None
-
-    def _read_with_select(self, deadline: float) -> None:
-        import selectors
-
-        with selectors.DefaultSelector() as selector:
-            for fd, name in self._pipes.items():
-                selector.register(fd, selectors.EVENT_READ, name)
-            while selector.get_map():
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return
-                for key, _ in selector.select(remaining):
-                    chunk = os.read(key.fd, _CHUNK)
-                    if not chunk:
-                        selector.unregister(key.fd)
-                    elif not self._keep(key.data, chunk):
-                        return
-        self.complete = True
-
-    def _read_with_threads(self, deadline: float) -> None:
-        done = threading.Event()
-        readers = [
-            threading.Thread(target=self._drain, args=(fd, name, done), daemon=True)
-            for fd, name in self._pipes.items()
-        ]
-        for reader in readers:
-            reader.start()
-        while any(reader.is_alive() for reader in readers) and self.overflow is None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return
-            done.wait(min(remaining, 0.05))
-            done.clear()
-        self.complete = self.overflow is None
-
-    def _drain(self, fd: int, name: str, done: threading.Event) -> None:
-        try:
-            while (chunk := os.read(fd, _CHUNK)) and self._keep(name, chunk):
-                pass
-        except OSError:  # the pipe was closed after the deadline
-            pass
-        finally:
-            done.set()
-
-
-def _finished(process: subprocess.Popen[bytes]) -> bool:
-    """Whether the command has exited, without reaping it where the platform allows:
-    its pid, which names its process group, stays reserved until it is killed."""
-    waitid = getattr(os, "waitid", None)
-    if waitid is None:
-        return process.poll() is not None
-    try:
-        return waitid(os.P_PID, process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
-    except ChildProcessError:  # already reaped
-        return True
-
-
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    """Kill the command and every process in its group, then reap the command."""
-    import signal
-    import subprocess
-
-    if _WINDOWS:
-        taskkill = os.path.join(
-            os.environ.get("SystemRoot", r"C:\Windows"), "System32", "taskkill.exe"
-        )
-        subprocess.run(
-            [taskkill, "/F", "/T", "/PID", str(process.pid)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            check=False,
-        )
-    else:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-    if process.poll() is None:
-        process.kill()
-    process.wait()
-
-
-def _printed_secrets(stdout: bytes) -> set[str]:
-    """What in a command's stdout may be a secret: its ``api_key``, or any word of it."""
-    text = stdout.decode("utf-8", "replace")
-    try:
-        answer = json.loads(text)
-    except json.JSONDecodeError:
-        answer = None
-    if isinstance(answer, dict):
-        found = {v for k, v in answer.items() if isinstance(v, str) and k != "expires_at"}
-    else:
-        # Not the expected object (a bare key, cut short, several objects): every
-        # word long enough to be a key, and the api_key of anything shaped like JSON.
-        found = {w.strip("\"',{}[]:") for w in text.split()}
-        found = {w for w in found if len(w) >= 8}
-        found.update(re.findall(r'"api_key"\s*:\s*"([^"\\]*)', text))
-    found |= {secret.strip() for secret in found}
-    return {secret for secret in found if len(secret) >= 4}
-
-
-def _clean(stderr: bytes, secrets: Iterable[str] = ()) -> str:
-    text = stderr.decode("utf-8", "replace").strip()
-    for secret in sorted(secrets, key=len, reverse=True):
-        text = text.replace(secret, REDACTED)
-    text = _LONG_HEX.sub(REDACTED, text)
-    text = _VAULT_TOKEN.sub(REDACTED, _JWT.sub(REDACTED, text))
-    text = _WORD.sub(_mask_key_shaped, text)
-    if len(text) > STDERR_LIMIT:
-        text = "…" + text[-STDERR_LIMIT:]
-    return "  " + redact_text(text).replace("\n", "\n  ")
-
-
-def _mask_key_shaped(word: re.Match[str]) -> str:
-    # An Alphacast key is left to redact_text, which shows it as ak_***.
-    key_shaped = looks_like_key(word[0]) and not word[0].startswith("ak_")
-    return REDACTED if key_shaped else word[0]
 
 
 @hookimpl
