@@ -216,6 +216,23 @@ def test_pyarrow_writes_the_chunks_it_can_and_pandas_the_others():
     assert chunks[1].startswith(b'0.30000000000000004,"b,c"\n,"say ""hi"""\n9999999999.5,"x\ny"\n')
 
 
+
+@pytest.mark.parametrize("engine", ["pyarrow", "pandas"])
+def test_lines_end_in_newline_whatever_the_platform_line_separator(monkeypatch, engine):
+    """pandas ends lines with os.linesep (\r\n on Windows) unless told otherwise; the
+    pyarrow path and the pandas chunks of one upload must not mix two line endings."""
+    if engine == "pyarrow":
+        pytest.importorskip("pyarrow")
+    pd = pytest.importorskip("pandas")
+    from alphacast.resources._frame_csv import frame_csv_chunks
+
+    frame = pd.DataFrame({"v": [1.5, 2.0, 3.25, 4.0], "s": ["a", "b,c", "d\x01e", "f"]})
+    expected = _text(frame_csv_chunks(frame, False, rows=2, engine=engine))
+    monkeypatch.setattr("os.linesep", "\r\n")
+    windows = _text(frame_csv_chunks(frame, False, rows=2, engine=engine))
+    assert windows == expected
+    assert "\r\n" not in windows and windows.count("\n") == len(frame) + 1
+
 def wide_frame(rows: int, seed: int = 64):
     """64 columns as a panel holds them: a date and an entity, then dates (some
     missing), floats of every size (some NaN), integers, nullable integers, and

@@ -15,6 +15,8 @@ quote (one holding a comma, a quote or a line break) is quoted here as pandas do
 unquoted and quotes every string when asked to quote, so they pass through it as
 stand-in control characters (``\x01``-``\x04``) put back in the written bytes; a
 chunk whose strings hold those control characters themselves is written by pandas.
+Lines end in ``\n`` on every platform, as pyarrow writes them: pandas' default is
+``os.linesep`` (``\r\n`` on Windows), which would mix both in one upload.
 """
 
 from __future__ import annotations
@@ -41,13 +43,15 @@ def _special() -> str:
     a lone carriage return does depends on the Python version's csv module."""
     import pandas as pd
 
-    probe = pd.DataFrame({"a": ["\r"], "b": [1]}).to_csv(index=False)
+    probe = pd.DataFrame({"a": ["\r"], "b": [1]}).to_csv(index=False, lineterminator="\n")
     return r'[,"\r\n]' if '"\r"' in probe else _SPECIAL
 
 
 def _pandas_chunks(df: Any, index: bool, rows: int) -> Iterator[str]:
     for start in range(0, len(df), rows):
-        yield df.iloc[start : start + rows].to_csv(index=index, header=start == 0)
+        yield df.iloc[start : start + rows].to_csv(
+            index=index, header=start == 0, lineterminator="\n"
+        )
 
 
 def _arrow_columns(df: Any, index: bool) -> list[tuple[Any, str]] | None:
@@ -93,7 +97,7 @@ def _arrow_chunks(
     import pyarrow.csv as pacsv  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
     names = [f"c{i}" for i in range(len(typed))]
-    header = df.iloc[:0].to_csv(index=index).encode("utf-8")
+    header = df.iloc[:0].to_csv(index=index, lineterminator="\n").encode("utf-8")
     options = pacsv.WriteOptions(include_header=False, quoting_style="none")
     # The system allocator gives freed chunks back; pyarrow's default (mimalloc)
     # keeps them, which tripled the upload's peak memory growth (48 MB against 15).
@@ -159,7 +163,9 @@ def _arrow_chunks(
                 written = written.translate(_PUT_BACK)
             yield header + written if start == 0 else written
             continue
-        yield df.iloc[start : start + rows].to_csv(index=index, header=start == 0)
+        yield df.iloc[start : start + rows].to_csv(
+            index=index, header=start == 0, lineterminator="\n"
+        )
 
 
 def frame_csv_chunks(
