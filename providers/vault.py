@@ -68,10 +68,8 @@ from alphacast.config import profile_section, profile_settings
 from alphacast.hookspecs import hookimpl
 from alphacast.secrets import DEFAULT_PROFILE, seconds_setting
 
-from ._vault_auth import configured_login
 from ._vault_config import PROVIDER, Target
 from ._vault_errors import TIMEOUT_VARIABLE, Unavailable, fail
-from ._vault_read import Read
 from ._vault_servers import ADDRS_VARIABLE, Servers, Session, env
 
 __all__ = [
@@ -155,6 +153,11 @@ class VaultProvider(CredentialProvider):
         )
         timeout = _timeout(profile)
         verify = _verify()
+        # Logging in and reading (hashing, token bookkeeping) load only when a server
+        # is configured: every command that builds the chain imports this module.
+        from ._vault_auth import configured_login
+        from ._vault_read import Read
+
         login = configured_login(settings, target, profile, agent=servers.agent)
         # Every server shares the budget; each is given an equal share of what is left,
         # so that a silent one leaves time for the others.
