@@ -17,7 +17,7 @@ from _context import Context
 from _report import Check, Measurement, ratio, seconds
 
 SIDES = ("sdk", "v019", "requests", "urllib3", "httpclient")
-THREAD_SIDES = ("sdk", "urllib3")
+THREAD_SIDES = ("sdk", "urllib3", "urllib3-timeouts")
 THREADS = 8
 
 
@@ -137,7 +137,19 @@ def _threads(ctx: Context) -> None:
             f"{rate['sdk']:.0f} calls/s (client CPU {per_call['sdk']:.2f} ms/call)",
             "",
             f"{rate['urllib3']:.0f} calls/s (client CPU {per_call['urllib3']:.2f} ms/call), "
-            f"{THREADS} raw urllib3 pools",
+            f"{THREADS} raw urllib3 pools; with the SDK's timeouts "
+            f"{rate['urllib3-timeouts']:.0f} calls/s "
+            f"(client CPU {per_call['urllib3-timeouts']:.2f} ms/call)",
+        )
+    )
+    with_timeouts = median(
+        [a / b for a, b in zip(rates["sdk"], rates["urllib3-timeouts"], strict=True)]
+    )
+    ctx.results.measurements.append(
+        Measurement(
+            f"{THREADS} threads: this SDK / {THREADS} raw urllib3 pools with the SDK's "
+            "timeouts (median of paired runs)",
+            ratio(with_timeouts),
         )
     )
     ctx.results.checks.append(

@@ -6,7 +6,8 @@
 the orchestrator puts in the environment), or one of the baselines that do the
 same GET with Basic auth and decode the JSON: ``requests`` (a bare
 ``requests.Session``), ``urllib3`` (one ``HTTPSConnectionPool`` of one kept-alive
-connection, no retries, no redirects) and ``httpclient`` (one
+connection, no retries, no redirects; ``urllib3-timeouts`` the same with the SDK's
+default timeouts) and ``httpclient`` (one
 ``http.client.HTTPSConnection`` kept alive). All verify TLS with the same CA.
 """
 
@@ -19,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-BASELINES = ("requests", "urllib3", "httpclient")
+BASELINES = ("requests", "urllib3", "urllib3-timeouts", "httpclient")
 
 
 def add_arguments(
@@ -92,11 +93,20 @@ def metadata_call(
             return checked(response.status_code, response.content)
 
         return with_requests
-    if side == "urllib3":
+    if side in ("urllib3", "urllib3-timeouts"):
         import urllib3
 
+        # urllib3-timeouts: with the SDK's default (connect, read) timeouts, which
+        # put the socket in timeout mode (a poll() before every read).
+        timeout = urllib3.Timeout(connect=10.0, read=120.0) if side != "urllib3" else None
         pool = urllib3.HTTPSConnectionPool(
-            host, port, maxsize=1, block=True, cert_reqs="CERT_REQUIRED", ca_certs=ca_file
+            host,
+            port,
+            maxsize=1,
+            block=True,
+            cert_reqs="CERT_REQUIRED",
+            ca_certs=ca_file,
+            timeout=timeout,
         )
 
         def with_urllib3() -> dict[str, Any]:

@@ -21,7 +21,7 @@ from _measure import emit
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("side", choices=("sdk", "urllib3"))
+    parser.add_argument("side", choices=("sdk", "urllib3", "urllib3-timeouts"))
     parser.add_argument("--api-url", required=True)
     parser.add_argument("--ca-file", default=None)
     parser.add_argument("--calls", type=int, default=300, help="calls per thread")
