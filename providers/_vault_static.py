@@ -117,10 +117,7 @@ class Renews(ExplainsFailures):
         if held is None or held.left() <= 0 or self._refused:
             return self._look_up(key, held)
         if held.due() and held.renewable:
-            renewed = self._renew(key, held)
-            if renewed is None:
-                self._ended(key, held)
-            return renewed
+            return self._renew(key, held)
         return held  # another thread renewed it meanwhile
 
     def _look_up(self, key: object, before: tokens.Held | None) -> tokens.Held:
@@ -166,15 +163,28 @@ class Renews(ExplainsFailures):
 
     # -- renewal ------------------------------------------------------------------------
 
-    def _renew(self, key: object, held: tokens.Held) -> tokens.Held | None:
-        """The token renewed, still renewable if the server extended it; ``None`` if the
-        server refused it (revoked or expired)."""
+    def _renew(self, key: object, held: tokens.Held) -> tokens.Held:
+        """The token renewed, still renewable if the server extended it; or, when the
+        server would not renew it, the token as it is, no longer renewable, with why
+        (it is used until it ends)."""
         self.client.token = held.token
         try:
             answer = self.client.auth.token.renew_self()
         except self.hvac.exceptions.Forbidden:
-            tokens.drop(key, held.token)
-            return None
+            # A token whose policy lacks renew-self is refused the renewal but still
+            # reads until its TTL ends; a revoked one is refused the read too, which
+            # the read's refusal (a lookup) then reports as revoked.
+            kept = dataclasses.replace(
+                held,
+                renewable=False,
+                end_reason=(
+                    "its policy does not allow renew-self, so it was not renewed (grant "
+                    '`path "auth/token/renew-self" { capabilities = ["update"] }` in the '
+                    "token's policy to have it renewed)"
+                ),
+            )
+            tokens.keep(key, kept)
+            return kept
         except self.hvac.exceptions.VaultError as exc:
             if self.cannot_serve(exc):
                 raise

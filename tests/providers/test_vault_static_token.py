@@ -189,3 +189,33 @@ def test_a_process_using_the_chain_renews_a_token_shorter_than_the_refresh(bao, 
         time.sleep(0.2)
     assert bao.requests_to(RENEW) - renewals >= 2
     assert read() == KEY  # the token still lives: a re-read at any time works
+
+
+def test_a_token_whose_policy_refuses_renewal_is_used_until_it_expires(bao, monkeypatch):
+    # Its policy allows the read and lookup-self, not renew-self: the refused renewal
+    # is not a revocation; the token reads until its TTL ends, then the error says why.
+    bao.policy(
+        "no-renewal",
+        f'path "{SECRET}" {{ capabilities = ["read"] }}\n'
+        f'path "{LOOKUP}" {{ capabilities = ["read"] }}',
+    )
+    answer = bao.api(
+        "POST",
+        "auth/token/create",
+        {"policies": ["no-renewal"], "no_default_policy": True, "ttl": "4s", "renewable": True},
+    )
+    token = str(answer["auth"]["client_token"])
+    started = time.monotonic()
+    monkeypatch.setenv("VAULT_TOKEN", token)
+    renewals = bao.requests_to(RENEW)
+    served_late = 0
+    while time.monotonic() - started < 3.2:  # past half its life: renewal is due, refused
+        assert read() == KEY
+        if time.monotonic() - started > 2.3:
+            served_late += 1
+        time.sleep(0.2)
+    assert served_late > 0
+    assert bao.requests_to(RENEW) - renewals == 1  # asked once, then known not to renew
+    time.sleep(max(0.0, 5.0 - (time.monotonic() - started)))
+    text = ended(token, "token from VAULT_TOKEN", "has expired", "does not allow renew-self")
+    assert "auth/token/renew-self" in text and "revoked" not in text, text
