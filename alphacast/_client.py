@@ -133,8 +133,6 @@ class Alphacast:
             api_key, provider="explicit", source="client.api_key = ...", profile=self.profile
         )
         self._resolved = ResolvedCredential(credential, None)
-        # Nothing the previous key's account received (cookies) goes with the new key.
-        self._transport.session.cookies.clear()
         self._transport.credential = self._resolved
 
     @property

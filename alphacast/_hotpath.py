@@ -7,15 +7,27 @@ bundle variables from the environment, and looks up the adapter. :class:`Sender`
 prepares the request itself and hands it to the same ``HTTPAdapter.send`` the
 session would call, with what the environment says resolved once per origin.
 
-What stays as requests does it: the URL, cookies and body are prepared by
+What stays as requests does it: the URL and body are prepared by
 ``PreparedRequest``'s own steps (so they are encoded the same way; the headers,
 all built by this package, are not validated again); the adapter
 (:mod:`alphacast._lean_adapter`) opens, pools and reuses connections, applies
 proxies and TLS settings, follows no redirect, retries nothing and maps failures to
-requests' exceptions; the answer is a ``requests.Response``; cookies the service
-sets are kept in the session's jar and sent back to it.
+requests' exceptions; the answer is a ``requests.Response``.
 
-What differs: the environment (``HTTPS_PROXY``, ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``,
+What differs: no cookie is ever stored or sent. The service documents none and
+sets none, and a jar is state that outlives the key it was earned with: requests'
+jar follows the cookie's domain, not the origin the key is tied to, so it sent the
+API host's cookie to another port on a key-less redirect hop, sent a cookie that
+other origin planted back with the key, and sent one key's cookies with the next
+key after a refresh. Keeping none closes all three (``Set-Cookie`` is still
+readable on ``response.headers``). A body that is not streamed must arrive whole
+within the read timeout, counted from the response's headers (``raw.read`` alone
+waits up to the read timeout per ``recv``: a server sending a byte at a time would
+hold a call forever). A CA file that does not exist is a
+:class:`~alphacast.ConnectionFailedError` naming the file and the setting that gave
+it, not a bare ``OSError``.
+
+Also: the environment (``HTTPS_PROXY``, ``NO_PROXY``, ``REQUESTS_CA_BUNDLE``,
 ``CURL_CA_BUNDLE``) is read the first time a client connects to an origin and kept
 for that client's life (a forked child starts afresh). ``~/.netrc`` is never read,
 and session hooks are not run (the transport's session has none).
@@ -23,6 +35,7 @@ and session hooks are not run (the transport's session has none).
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
@@ -30,12 +43,13 @@ from typing import Any
 
 import requests
 import requests.adapters
-import requests.cookies
 from requests.structures import CaseInsensitiveDict
 from requests.utils import select_proxy
 
 from alphacast._auth import Origin, is_loopback
 from alphacast._lean_adapter import LeanAdapter, PoolKey, as_urllib3_timeout, read_body
+from alphacast.errors import ConnectionFailedError
+from alphacast.redact import install_log_filters
 
 __all__ = ["Sender", "proxies_for"]
 
@@ -88,6 +102,8 @@ class Sender:
         self.verify = verify
         self.timeout = timeout
         self._timeout = as_urllib3_timeout(timeout)
+        #: Seconds a whole non-streamed body may take once the headers are in.
+        self.read_timeout: float | None = self._timeout.read_timeout
         self._headers: dict[str, Any] = dict(session.headers)
         #: (origin, carries the key) -> its route
         self._routes: dict[tuple[Origin, bool], _Route] = {}
@@ -101,6 +117,9 @@ class Sender:
         route = self._routes.get(key)
         if route is not None:
             return route
+        # Loggers urllib3 created since the transport was (a proxy or TLS module
+        # loaded for this origin) get the redacting filter too.
+        install_log_filters()
         session = self.session
         url = request.url or ""
         # requests documents None as "drop this environment proxy"; the stubs do not.
@@ -110,6 +129,8 @@ class Sender:
         settings = session.merge_environment_settings(url, proxies, False, self.verify, None)
         adapter = session.get_adapter(url)
         verify, cert = settings["verify"], settings["cert"]
+        if target[0] == "https":
+            _check_ca_file(verify, self.verify)
         direct = None
         if (
             isinstance(adapter, LeanAdapter)
@@ -158,14 +179,10 @@ class Sender:
         # to validate, so one dictionary is built, not three.
         wire_headers = {**self._headers, **headers}
         request.headers = CaseInsensitiveDict(wire_headers)
-        jar = self.session.cookies
-        if len(jar):  # most services set none: no cookie header to build
-            request.prepare_cookies(jar)
-            wire_headers = {}
         if data is not None or json_body is not None or method not in _BODILESS:
             request.prepare_body(data, None, json_body)
             wire_headers = {}
-        if not wire_headers:  # a Cookie, Content-Length or Content-Type was added
+        if not wire_headers:  # a Content-Length or Content-Type was added
             wire_headers = dict(request.headers)
         request.hooks = {"response": []}
         route = self._route(request, target, carries_key)
@@ -192,16 +209,30 @@ class Sender:
                 proxies=route.proxies,
             )
         response.elapsed = timedelta(seconds=time.perf_counter() - started)
-        raw = response.raw
-        if raw is not None and "set-cookie" in raw.headers:
-            requests.cookies.extract_cookies_to_jar(jar, request, raw)  # type: ignore[no-untyped-call]
         if stream:
             return response
-        if route.direct is not None:
-            read_body(response)
+        if route.direct is not None or hasattr(response.raw, "read1"):
+            read_body(response, self.read_timeout)
         else:
             response.content  # noqa: B018 -- read the body now, as Session.send does
         return response
+
+
+def _check_ca_file(verify: Any, given: bool | str) -> None:
+    """Raise ConnectionFailedError when the CA file or directory to verify with is
+    missing (requests raises a bare ``OSError`` at the first connection)."""
+    if not isinstance(verify, str) or os.path.exists(verify):
+        return
+    if isinstance(given, str):
+        source = "Alphacast(verify=...)"
+    elif os.environ.get("REQUESTS_CA_BUNDLE") == verify:
+        source = "the REQUESTS_CA_BUNDLE environment variable"
+    else:
+        source = "the CURL_CA_BUNDLE environment variable"
+    raise ConnectionFailedError(
+        f"the CA bundle {verify!r} given in {source} does not exist: "
+        "give the path of a PEM file (or directory) of trusted certificates, or unset it"
+    )
 
 
 #: Methods whose empty body ``prepare_body`` leaves as it is (no Content-Length).

@@ -17,6 +17,7 @@ from requests 2.32's ``HTTPAdapter.send``, which keeps it inline).
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import requests
@@ -24,7 +25,6 @@ import requests.adapters
 import requests.exceptions as rex
 import urllib3
 import urllib3.exceptions as u3
-from requests.cookies import extract_cookies_to_jar
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 from urllib3.connectionpool import HTTPConnectionPool
@@ -117,8 +117,8 @@ class LeanAdapter(requests.adapters.HTTPAdapter):
         return self.build_response(request, resp)
 
     def build_response(self, req: requests.PreparedRequest, resp: Any) -> requests.Response:
-        """``HTTPAdapter.build_response``, reading cookies only from an answer that
-        sets some."""
+        """``HTTPAdapter.build_response`` without the cookie jar: the transport keeps
+        no cookies (:mod:`alphacast._hotpath` says why)."""
         response = requests.Response()
         response.status_code = resp.status
         response.headers = CaseInsensitiveDict(resp.headers)
@@ -127,8 +127,6 @@ class LeanAdapter(requests.adapters.HTTPAdapter):
         response.reason = resp.reason
         url = req.url
         response.url = url.decode("utf-8") if isinstance(url, bytes) else (url or "")
-        if "set-cookie" in resp.headers:
-            extract_cookies_to_jar(response.cookies, req, resp)  # type: ignore[no-untyped-call]
         response.request = req
         response.connection = self
         return response
@@ -163,18 +161,26 @@ def _raise_as_requests(exc: Exception, request: requests.PreparedRequest) -> Non
         raise rex.InvalidHeader(exc, request=request)
 
 
-def read_body(response: requests.Response) -> None:
-    """Read the whole body now, as ``response.content`` would, in one read.
+def read_body(response: requests.Response, read_timeout: float | None = None) -> None:
+    """Read the whole body now, as ``response.content`` would, within ``read_timeout``
+    seconds in all (None: no limit but the socket's, per ``recv``).
 
     ``content`` reads through ``iter_content``: 10 kB chunks from a generator,
     then one more read to find the end, which for the small JSON answers of most
-    calls costs more than the read itself. Errors are requests' as ``iter_content``
-    raises them; the result is kept where ``content`` keeps it (the attributes
-    requests' own test helpers and most mocking libraries set).
+    calls costs more than the read itself. Here the body is read with ``read1``
+    (at most one ``recv`` each; the first usually returns all of it), and each
+    later ``recv`` may wait only for what is left of the deadline: a server that
+    trickles its body a byte at a time gets a ``ReadTimeout``, not the caller's
+    thread. Errors are requests' as ``iter_content`` raises them; the result is
+    kept where ``content`` keeps it (the attributes requests' own test helpers and
+    most mocking libraries set).
     """
     raw = response.raw
     try:
-        data = raw.read(decode_content=True)
+        if read_timeout is None or not hasattr(raw, "read1"):  # urllib3 1.x: no read1
+            data = raw.read(decode_content=True)
+        else:
+            data = _read_by_deadline(raw, time.monotonic() + read_timeout, read_timeout)
     except u3.ProtocolError as exc:
         raise rex.ChunkedEncodingError(exc) from exc
     except u3.DecodeError as exc:
@@ -185,3 +191,33 @@ def read_body(response: requests.Response) -> None:
         raise rex.SSLError(exc) from exc
     response._content = data or b""
     response._content_consumed = True  # type: ignore[attr-defined]
+
+
+def _read_by_deadline(raw: Any, deadline: float, read_timeout: float) -> bytes:
+    first = raw.read1(decode_content=True)
+    if not first:
+        return b""
+    parts = [first]
+    sock: Any = None
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            if sock is None:
+                sock = getattr(getattr(raw, "connection", None), "sock", None) or False
+            if sock:
+                sock.settimeout(min(left, read_timeout))
+            chunk = raw.read1(decode_content=True)
+            if not chunk:
+                if sock:
+                    sock.settimeout(read_timeout)  # as urllib3 left it, for reuse
+                return b"".join(parts)
+            parts.append(chunk)
+    except (TimeoutError, u3.ReadTimeoutError):
+        raw.close()  # the connection is mid-body: not reusable
+        received = sum(map(len, parts))
+        raise rex.ReadTimeout(
+            f"the body did not arrive whole within the read timeout of {read_timeout:g} s"
+            f" ({received} bytes received)"
+        ) from None

@@ -174,7 +174,7 @@ class Transport:
             attempt += 1
             failure: ConnectionFailedError | None = None
             try:
-                response = self._send_following_redirects(
+                response, carried, last_url = self._send_following_redirects(
                     method, url, host, auth, credential, base_params, data, json_body, body, stream
                 )
             except requests.RequestException as exc:
@@ -194,6 +194,10 @@ class Transport:
                 # the hidden __context__ of the error.
                 raise failure
             status = response.status_code
+            if status == 401 and not carried:
+                # Another origin, reached by a redirect the key did not follow:
+                # not the key rejected, so the provider is not asked again.
+                raise self._foreign_401(response, method, url, last_url)
             if status == 401 and not refreshed:
                 refreshed = True
                 fresh = auth.after_401(credential)
@@ -228,7 +232,8 @@ class Transport:
         json_body: Any,
         body: BodyFactory | None,
         stream: bool,
-    ) -> requests.Response:
+    ) -> tuple[requests.Response, bool, str]:
+        """The final response, whether its request carried the key, and its URL."""
         origin = _origin_of(url)
         target = origin
         added: set[str] | None = None  # worked out at the first redirect, if any
@@ -265,7 +270,7 @@ class Transport:
                 )
             location = response.headers.get("Location")
             if not response.is_redirect or not location:
-                return response
+                return response, authenticated, url
             response.close()
             if added is None:  # the parameters this package added, the key among them
                 added = {name.lower() for name, _ in params} | {API_KEY_PARAM.lower()}
@@ -284,8 +289,23 @@ class Transport:
         log.debug("retrying in %.2f s (attempt %d failed)", delay, attempt)
         time.sleep(delay)
 
+    def _foreign_401(
+        self, response: requests.Response, method: str, url: str, target: str
+    ) -> APIError:
+        error = self._error(response, method, target, None)
+        shown, start = shown_url(target, query=False), shown_url(url, query=False)
+        first = str(error).split("\n", 1)[0]
+        error.args = (
+            f"{first}\nRequest: {method} {start}, redirected to {shown}\n"
+            f"The redirect target {shown} answered 401, but the API key was not sent "
+            "there (it goes only to the origin it is configured for): the key was not "
+            "rejected. The service redirected this request somewhere that asks for "
+            "other credentials.",
+        )
+        return error
+
     def _error(
-        self, response: requests.Response, method: str, url: str, credential: Credential
+        self, response: requests.Response, method: str, url: str, credential: Credential | None
     ) -> APIError:
         message = None
         try:

@@ -9,10 +9,19 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
+from typing import Any
 
 from alphacast._forksafe import ForkSafeLock
 
-__all__ = ["REDACTED", "RedactingFilter", "install_log_filters", "redact_text", "remember_key"]
+__all__ = [
+    "LIBRARY_NAMESPACES",
+    "REDACTED",
+    "RedactingFilter",
+    "install_log_filters",
+    "redact_text",
+    "remember_key",
+]
 
 REDACTED = "***"
 
@@ -91,24 +100,56 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-_installed = False
 _install_lock = ForkSafeLock()
 
-#: Loggers of the libraries under the transport that log request lines or URLs.
-_LIBRARY_LOGGERS = ("urllib3.connectionpool", "urllib3.util.retry", "requests", "alphacast")
+#: Namespaces of the libraries under the SDK that may log request lines or URLs:
+#: every logger in them, submodules included (``urllib3.connection`` warns
+#: ``Failed to parse headers (url=...)`` with the full URL, ``apiKey`` included).
+LIBRARY_NAMESPACES = ("urllib3", "requests", "charset_normalizer", "hvac", "keyring", "alphacast")
+_PREFIXES = tuple(f"{name}." for name in LIBRARY_NAMESPACES)
+_previous_factory: Callable[..., logging.LogRecord] | None = None
+
+
+def _in_namespaces(name: str) -> bool:
+    return name in LIBRARY_NAMESPACES or name.startswith(_PREFIXES)
+
+
+def _redacting_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    assert _previous_factory is not None
+    record = _previous_factory(*args, **kwargs)
+    if _in_namespaces(record.name):
+        _FILTER.filter(record)
+    return record
+
+
+_FILTER = RedactingFilter()
 
 
 def install_log_filters() -> None:
-    """Attach :class:`RedactingFilter` to the loggers that see request URLs.
+    """Mask keys in every record of the loggers under :data:`LIBRARY_NAMESPACES`.
 
-    urllib3 logs ``"GET /api/search?...&apiKey=... HTTP/1.1"`` at DEBUG: the
-    filter sits on the logger itself, so the record is clean before any handler
-    sees it. Idempotent.
+    A filter on a logger applies to that logger's own records only, not to its
+    children's, so one on ``urllib3`` would miss ``urllib3.connection``. Two layers:
+
+    * a log record factory (chained to the one in place) masks each record of
+      those namespaces as it is made, whatever logger made it, including loggers
+      created later;
+    * :class:`RedactingFilter` sits on every logger of those namespaces that
+      exists now, for a program that later installs a record factory of its own
+      without chaining ours.
+
+    The user's handlers are left alone. Cheap to call again (the transport calls
+    it whenever it is created and when it first reaches an origin): it adds the
+    filter to loggers created since, and the factory once.
     """
-    global _installed
+    global _previous_factory
     with _install_lock:
-        if _installed:
-            return
-        for name in _LIBRARY_LOGGERS:
-            logging.getLogger(name).addFilter(RedactingFilter())
-        _installed = True
+        if _previous_factory is None:
+            _previous_factory = logging.getLogRecordFactory()
+            logging.setLogRecordFactory(_redacting_factory)
+        for name in (*LIBRARY_NAMESPACES, *list(logging.Logger.manager.loggerDict)):
+            if not _in_namespaces(name):
+                continue
+            logger = logging.getLogger(name)
+            if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+                logger.addFilter(_FILTER)

@@ -7,6 +7,12 @@ path; if the transfer fails, the partial file is removed and the path is left
 as it was. A failure of the connection while the body streams (cut short,
 reset, timed out) is a :class:`~alphacast.ConnectionFailedError`, never a
 ``requests`` or ``urllib3`` exception.
+
+The read timeout bounds each wait for data, and a download also fails when it
+stalls: fewer than :data:`MIN_PROGRESS` bytes arriving within one read timeout
+(like curl's ``--speed-limit``/``--speed-time``). A server that trickles a byte at
+a time cannot hold the caller forever; a slow but moving download of a large
+file is not killed.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import io
 import json
 import os
 import secrets
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
@@ -23,6 +30,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 import requests
 import urllib3
 
+from alphacast._auth import shown_url
 from alphacast._progress import Progress
 from alphacast._transport import Transport
 from alphacast.errors import ConnectionFailedError
@@ -35,6 +43,8 @@ Destination = str | os.PathLike[str] | IO[bytes]
 
 FORMATS = ("csv", "tsv", "xlsx", "json", "pandas")
 CHUNK = 1 << 20
+#: Fewer bytes than this within one read timeout is a stalled download.
+MIN_PROGRESS = 1024
 T = TypeVar("T")
 
 #: What requests and urllib3 raise while a response body streams: a body cut
@@ -86,12 +96,13 @@ def _to_destination(
     # either way) just leaves the total unknown.
     total = int(length) if length.isascii() and length.isdigit() else None
     bar = Progress("download", total, enabled=progress)
+    guard = _StallGuard(response, transport.sender.read_timeout)
 
     def read() -> None:
         if isinstance(destination, str | os.PathLike):
-            _to_path(response, Path(destination), bar)
+            _to_path(guard.chunks(), Path(destination), bar)
         else:
-            _copy(response.iter_content(CHUNK), destination, bar)
+            _copy(guard.chunks(), destination, bar)
 
     try:
         _streamed(path, response, read)
@@ -116,12 +127,12 @@ def _streamed(path: str, response: requests.Response, read: Callable[[], T]) -> 
     raise failure
 
 
-def _to_path(response: requests.Response, target: Path, bar: Progress) -> None:
-    """Stream ``response`` into a fresh file beside ``target``, then rename it over."""
+def _to_path(chunks: Any, target: Path, bar: Progress) -> None:
+    """Write ``chunks`` into a fresh file beside ``target``, then rename it over."""
     fd, partial = _create_partial(target)
     try:
         with os.fdopen(fd, "wb") as out:
-            _copy(response.iter_content(CHUNK), out, bar)
+            _copy(chunks, out, bar)
         os.replace(partial, target)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -158,12 +169,47 @@ def _copy(chunks: Any, out: IO[bytes], bar: Progress) -> None:
         bar.update(len(chunk))
 
 
+class _StallGuard:
+    """Reads a streamed body, failing it when it stalls (see the module docstring)."""
+
+    def __init__(self, response: requests.Response, read_timeout: float | None) -> None:
+        self.response = response
+        self.raw = response.raw
+        self.window = read_timeout
+        self._started = time.monotonic()
+        self._received = 0
+
+    def read(self, size: int) -> bytes:
+        """Up to ``size`` bytes of the decoded body (``b""`` at its end)."""
+        raw = self.raw
+        if self.window is None or not hasattr(raw, "read1"):  # urllib3 1.x: no read1
+            data: bytes = raw.read(size, decode_content=True)
+            return data
+        data = raw.read1(size, decode_content=True)
+        self._received += len(data)
+        now = time.monotonic()
+        if data and now - self._started >= self.window:
+            if self._received < MIN_PROGRESS:
+                raw.close()
+                raise ConnectionFailedError(
+                    f"the download of {shown_url(self.response.url)} stalled: "
+                    f"{self._received} bytes in {now - self._started:.1f} s, fewer than "
+                    f"{MIN_PROGRESS} within the read timeout of {self.window:g} s; retry it"
+                )
+            self._started, self._received = now, 0
+        return data
+
+    def chunks(self) -> Any:
+        while data := self.read(CHUNK):
+            yield data
+
+
 class _CountingReader(io.RawIOBase):
     """A read-only file view of a response that reports progress as it is read."""
 
-    def __init__(self, raw: Any, bar: Progress) -> None:
+    def __init__(self, guard: _StallGuard, bar: Progress) -> None:
         super().__init__()
-        self._raw = raw
+        self._guard = guard
         self._bar = bar
 
     def readable(self) -> bool:
@@ -171,7 +217,7 @@ class _CountingReader(io.RawIOBase):
 
     def readinto(self, buffer: WriteableBuffer, /) -> int:
         view = memoryview(buffer).cast("B")
-        data: bytes = self._raw.read(len(view))
+        data = self._guard.read(len(view))
         view[: len(data)] = data
         self._bar.update(len(data))
         return len(data)
@@ -186,10 +232,10 @@ def _to_dataframe(
         raise ImportError("format='pandas' needs pandas: pip install 'alphacast[pandas]'") from None
     response = transport.request("GET", path, params=query, stream=True)
     bar = Progress("download", None, enabled=progress)
-    response.raw.decode_content = True
+    guard = _StallGuard(response, transport.sender.read_timeout)
 
     def read() -> Any:
-        return pd.read_csv(io.BufferedReader(_CountingReader(response.raw, bar), CHUNK))
+        return pd.read_csv(io.BufferedReader(_CountingReader(guard, bar), CHUNK))
 
     try:
         return _streamed(path, response, read)
