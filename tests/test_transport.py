@@ -33,7 +33,10 @@ FAST_RETRY = RetryPolicy(max_attempts=6, backoff_base=0.01, backoff_max=0.05, to
 
 
 def test_api_host_uses_basic_auth_and_workspace_uses_api_key_param():
-    with recording_server(lambda seen: Reply(body=b'{"data": []}')) as server:
+    def reply(seen):  # each resource checks its answer's shape
+        return Reply(body=b'{"data": []}' if seen.path.startswith("/api/search") else b"[]")
+
+    with recording_server(reply) as server:
         with Alphacast(KEY, api_url=server.url, workspace_url=server.url) as client:
             client.repository.read_all()
             client.search.datasets("gdp", search_all=True)
@@ -89,11 +92,11 @@ def test_redirect_within_the_same_origin_keeps_authenticating():
     def reply(seen):
         if seen.path.startswith("/repositories"):
             return Reply(307, {"Location": "/moved"})
-        return Reply(body=b"[1]")
+        return Reply(body=b'[{"id": 1}]')
 
     with recording_server(reply) as server:
         with Alphacast(KEY, api_url=server.url, workspace_url=server.url) as client:
-            assert client.repository.read_all() == [1]
+            assert client.repository.read_all() == [{"id": 1}]
     assert [s.path for s in server.seen] == ["/repositories", "/moved"]
     assert all(s.headers.get("Authorization", "").startswith("Basic ") for s in server.seen)
 
@@ -216,7 +219,10 @@ def test_a_netrc_entry_adds_no_credentials_where_we_send_none(isolated_env: Path
 
 
 def test_debug_log_shows_each_request_with_the_key_masked(caplog: pytest.LogCaptureFixture):
-    with recording_server(lambda seen: Reply(body=b'{"data": []}')) as server:
+    def reply(seen):  # each resource checks its answer's shape
+        return Reply(body=b'{"data": []}' if seen.path.startswith("/api/search") else b"[]")
+
+    with recording_server(reply) as server:
         with Alphacast(KEY, api_url=server.url, workspace_url=server.url) as client:
             with caplog.at_level(logging.DEBUG, logger="alphacast.transport"):
                 client.search.datasets("gdp")
