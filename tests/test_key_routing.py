@@ -59,7 +59,12 @@ def _redirecting(location_for):
 
 @pytest.mark.parametrize("with_query", [True, False], ids=["query-copied", "no-query"])
 def test_a_cross_origin_redirect_never_carries_the_search_key(with_query: bool):
-    with recording_server(lambda seen: Reply(body=b'{"data": []}')) as elsewhere:
+    answers = iter([b'{"data": []}', b"[]"])  # search, then read_all: the shapes they check
+
+    def answer(seen: Seen) -> Reply:
+        return Reply(body=next(answers))
+
+    with recording_server(answer) as elsewhere:
 
         def location(seen: Seen) -> str:
             sent = seen.path.partition("?")[2]
@@ -217,7 +222,7 @@ def _port_echo_server() -> Iterator[str]:
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:
-            body = f"[{self.client_address[1]}]".encode()
+            body = f'[{{"port": {self.client_address[1]}}}]'.encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
@@ -239,7 +244,7 @@ def _port_echo_server() -> Iterator[str]:
 
 
 def _child_port(client: Alphacast, out) -> None:
-    out.send(client.repository.read_all()[0])
+    out.send(client.repository.read_all()[0]["port"])
     out.close()
 
 
@@ -249,7 +254,7 @@ def _child_port(client: Alphacast, out) -> None:
 def test_a_forked_child_opens_its_own_connection():
     with _port_echo_server() as url:
         with Alphacast(KEY, api_url=url, workspace_url=url) as client:
-            parent_port = client.repository.read_all()[0]
+            parent_port = client.repository.read_all()[0]["port"]
             context = multiprocessing.get_context("fork")
             receiver, sender = context.Pipe(duplex=False)
             child = context.Process(target=_child_port, args=(client, sender))
@@ -259,7 +264,7 @@ def test_a_forked_child_opens_its_own_connection():
             child_port = receiver.recv()
             # the child did not use the parent's socket, and the parent still has it
             assert child_port != parent_port
-            assert client.repository.read_all()[0] == parent_port
+            assert client.repository.read_all()[0]["port"] == parent_port
 
 
 @pytest.mark.skipif(
