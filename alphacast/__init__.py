@@ -24,6 +24,7 @@ from alphacast.errors import (
     PluginError,
     RateLimitError,
     ServerError,
+    UnexpectedResponseError,
 )
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ __all__ = [
     "RateLimitError",
     "RetryPolicy",
     "ServerError",
+    "UnexpectedResponseError",
     "WritableCredentialProvider",
     "__version__",
     "hookimpl",

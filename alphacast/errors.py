@@ -26,6 +26,7 @@ __all__ = [
     "PluginError",
     "RateLimitError",
     "ServerError",
+    "UnexpectedResponseError",
 ]
 
 
@@ -209,6 +210,62 @@ class RateLimitError(APIError):
 
 class ServerError(APIError):
     """5xx: the service failed."""
+
+
+class UnexpectedResponseError(AlphacastError, ValueError):
+    """A success status whose body is not the JSON the method expects: an HTML page
+    from a captive portal or an intercepting proxy, or a URL that points elsewhere.
+
+    Also a :class:`ValueError`, as the ``json.JSONDecodeError`` that 0.1.9 let
+    through was, so ``except ValueError`` written for 0.1.9 still catches it. Not an
+    :class:`APIError`: the service (or whatever answered) reported success.
+
+    ``method``, ``url`` (keys masked, no query), ``status_code``, ``content_type``
+    and ``expected`` describe it; the body itself is never part of the error.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str | None = None,
+        url: str | None = None,
+        status_code: int | None = None,
+        content_type: str | None = None,
+        expected: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.method = method
+        self.url = url
+        self.status_code = status_code
+        self.content_type = content_type
+        self.expected = expected
+
+    @classmethod
+    def for_answer(
+        cls,
+        *,
+        method: str,
+        url: str,
+        status_code: int,
+        content_type: str | None,
+        expected: str,
+    ) -> UnexpectedResponseError:
+        """``GET https://... answered 200 with text/html, not the JSON expected; ...``."""
+        what = content_type or "no content type"
+        message = f"{method} {url} answered {status_code} with {what}, not {expected}"
+        if content_type is None or "json" not in content_type:
+            message += "; a proxy or captive portal may be in the way"
+        else:
+            message += "; is the URL the Alphacast service's?"
+        return cls(
+            message,
+            method=method,
+            url=url,
+            status_code=status_code,
+            content_type=content_type,
+            expected=expected,
+        )
 
 
 _BY_STATUS: dict[int, type[APIError]] = {

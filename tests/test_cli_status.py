@@ -109,3 +109,22 @@ def test_an_encrypted_file_without_its_passphrase_is_said_to_be_unlisted():
     env = {k: v for k, v in os.environ.items() if k != "ALPHACAST_PASSPHRASE"}
     result = run_cli("auth", "status", env=env, check=False, secrets=(BOB_KEY,))
     assert "credentials.enc needs its passphrase to be listed" in result.stderr
+
+
+def test_a_section_named_like_a_key_is_never_printed(isolated_env: Path):
+    # A key pasted as a section header of the credentials file: neither the table nor
+    # --json nor auth which print it; a note says a profile named like a key was skipped.
+    pasted = "ak_bob_fedcba9876543210fedcba"
+    path = isolated_env / ".alphacast" / "credentials"
+    path.parent.mkdir(mode=0o700, exist_ok=True)
+    path.write_text(f"[prod]\napi_key = {ALICE_KEY}\n\n[{pasted}]\napi_key = {pasted}\n")
+    path.chmod(0o600)
+    secrets = (ALICE_KEY, pasted, pasted[-20:])
+    table = run_cli("auth", "status", secrets=secrets, check=False)
+    assert "prod" in table.stdout
+    assert "skipped: shared-file: a profile named like a key" in table.stderr, table.stderr
+    result, rows = _status(check=False)
+    assert set(rows) == {"default", "prod"}, rows
+    assert pasted not in result.stdout and pasted[-20:] not in result.stdout
+    which = run_cli("auth", "which", "--profile", "prdo", secrets=secrets, check=False)
+    assert "did you mean 'prod'" in which.stderr

@@ -10,9 +10,9 @@ from typing import Any
 from alphacast import plugins
 from alphacast._credentials import Credential, WritableCredentialProvider
 from alphacast.chain import CredentialChain
-from alphacast.cli._output import print_json
+from alphacast.cli._output import masked, print_json
 from alphacast.config import select_profile
-from alphacast.errors import APIError, CredentialError
+from alphacast.errors import APIError, CredentialError, UnexpectedResponseError
 from alphacast.secrets import check_profile_name
 
 
@@ -35,11 +35,12 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"profile": profile, "providers": rows}, indent=2)
         return 0
-    print(f"profile: {profile}")
+    print(masked(f"profile: {profile}"))
     for row in rows:
         mark = "*" if row["selected"] else " "
         fingerprint = row["fingerprint"] or ""
-        print(f"{mark} {row['provider']:<16} {row['status']:<9} {fingerprint:<7} {row['detail']}")
+        line = f"{mark} {row['provider']:<16} {row['status']:<9} {fingerprint:<7} {row['detail']}"
+        print(masked(line))
     return 0
 
 
@@ -56,8 +57,10 @@ def cmd_which(args: argparse.Namespace) -> int:
         print_json(result)
     else:
         print(
-            f"profile {result['profile']!r}: provider {result['provider']} "
-            f"({result['source']}), fingerprint {result['fingerprint']}"
+            masked(
+                f"profile {result['profile']!r}: provider {result['provider']} "
+                f"({result['source']}), fingerprint {result['fingerprint']}"
+            )
         )
     return 0
 
@@ -202,11 +205,11 @@ def _report(args: argparse.Namespace, result: dict[str, Any]) -> int:
     if args.json:
         print_json(result)
     elif "stored" in result:
-        print(f"stored the key for profile {result['profile']!r} in {result['stored']}")
+        print(masked(f"stored the key for profile {result['profile']!r} in {result['stored']}"))
     elif result["deleted"]:
-        print(f"deleted the key for profile {result['profile']!r} from {result['store']}")
+        print(masked(f"deleted the key for profile {result['profile']!r} from {result['store']}"))
     else:
-        print(f"no key for profile {result['profile']!r} in {result['store']}")
+        print(masked(f"no key for profile {result['profile']!r} in {result['store']}"))
     return 0
 
 
@@ -224,7 +227,7 @@ def cmd_test(args: argparse.Namespace) -> int:
         }
         try:
             repositories = client.repository.read_all()
-        except APIError as exc:
+        except (APIError, UnexpectedResponseError) as exc:
             result.update(ok=False, status_code=exc.status_code, error=str(exc))
         else:
             result.update(ok=True, status_code=200, repositories=len(repositories))
@@ -233,10 +236,12 @@ def cmd_test(args: argparse.Namespace) -> int:
     elif result["ok"]:
         count = result["repositories"]
         print(
-            f"OK: the key from {result['provider']} ({result['source']}, "
-            f"{result['fingerprint']}) works; {count} "
-            f"{'repository' if count == 1 else 'repositories'} readable"
+            masked(
+                f"OK: the key from {result['provider']} ({result['source']}, "
+                f"{result['fingerprint']}) works; {count} "
+                f"{'repository' if count == 1 else 'repositories'} readable"
+            )
         )
     else:
-        print(f"FAILED: {result['error']}", file=sys.stderr)
+        print(f"FAILED: {masked(result['error'])}", file=sys.stderr)
     return 0 if result["ok"] else 1

@@ -19,7 +19,7 @@ from typing import IO, Any
 from alphacast._argparse import mask_user_words
 from alphacast._client import Alphacast
 from alphacast.cli import _processes
-from alphacast.cli._output import CommandError, describe_os_error, print_json
+from alphacast.cli._output import CommandError, describe_os_error, masked, print_json
 
 
 def _progress(args: argparse.Namespace) -> bool:
@@ -63,7 +63,7 @@ def cmd_upload(args: argparse.Namespace) -> int:
             if exc.filename is None:  # not a file: a transport failure
                 raise
             raise CommandError(describe_os_error(exc, "cannot read")) from None
-        process = json.loads(result)
+        process = _process_record(result)
         if args.wait:
             if not args.json:
                 print(f"uploaded: process {process.get('id')} is {process.get('status')}")
@@ -77,6 +77,21 @@ def cmd_upload(args: argparse.Namespace) -> int:
             f"with `alphacast datasets processes {args.dataset_id}` (or upload with --wait)"
         )
     return 0
+
+
+def _process_record(answer: bytes) -> dict[str, Any]:
+    """The process record an upload answered (bytes, as 0.1.9 returns them)."""
+    try:
+        process = json.loads(answer)
+    except (ValueError, RecursionError):
+        process = None
+    if not isinstance(process, dict):
+        raise CommandError(
+            "the upload was sent, but the answer is not the JSON process record expected "
+            "(a proxy or captive portal may be in the way); see `alphacast datasets "
+            "processes DATASET_ID`"
+        )
+    return process
 
 
 def _check_writable(name: str) -> None:
@@ -139,6 +154,6 @@ def cmd_search(args: argparse.Namespace) -> int:
         print_json(result, indent=2)
         return 0
     print(mask_user_words(f"{result.get('totalItems', 0)} datasets match {args.query!r}"))
-    for item in result.get("data", []):
-        print(f"  {item.get('id'):>8}  {item.get('name')}")
+    for item in result["data"]:  # a list of objects: the SDK checked the answer's shape
+        print(f"  {masked(item.get('id')):>8}  {masked(item.get('name'))}")
     return 0

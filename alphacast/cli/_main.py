@@ -18,7 +18,7 @@ from alphacast._argparse import (
     parse_args_safely,
     user_words,
 )
-from alphacast.cli._output import CommandError, describe_os_error
+from alphacast.cli._output import CommandError, describe_os_error, masked
 from alphacast.cli._parser import Handler, build_parser, run_emulator
 from alphacast.cli._profiles import check_named_profile, explain_failure
 from alphacast.errors import AlphacastError, ConnectionFailedError, CredentialError
@@ -124,8 +124,8 @@ def _dispatch(argv: list[str]) -> int:
         if args.debug:
             _log_to_stderr()
         handler: Handler = args.handler
-        _warn_about_unknown_plugin_names()
         try:
+            _warn_about_unknown_plugin_names()
             if args.profile and not getattr(args, "creates_profile", False):
                 check_named_profile(args.profile)
             return handler(args)
@@ -135,7 +135,8 @@ def _dispatch(argv: list[str]) -> int:
             return _fail(f"{exc}\n{_where_url_came_from(args)}")
         except (AlphacastError, CommandError) as exc:
             # Messages are written key-free; masking again costs nothing here, and
-            # catches a value of the command line that the API echoed back.
+            # catches a value of the command line that the API echoed back. Every
+            # AlphacastError ends here as a message, never as a traceback.
             return _fail(str(exc))
         except BrokenPipeError:
             raise
@@ -159,5 +160,5 @@ def _where_url_came_from(args: argparse.Namespace) -> str:
 
 
 def _fail(message: str) -> int:
-    print(f"alphacast: error: {mask_user_words(message)}", file=sys.stderr)
+    print(f"alphacast: error: {masked(mask_user_words(message))}", file=sys.stderr)
     return 1

@@ -4,12 +4,39 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from typing import Any
 
+from alphacast.redact import REDACTED, looks_like_key, redact_text
+
+#: A word as :func:`masked` sees it: a run without spaces, quotes, brackets or
+#: separators, so ``[ak_x...]`` or ``'3f2a...'`` is tested without its punctuation.
+_WORD = re.compile(r"[^\s'\"`\[\](){}<>,;:=]+")
+
+
+def masked(value: object) -> str:
+    """``value`` as the command line prints text it did not write (a name or a
+    description from the server, a profile or a section from a file): known keys,
+    ``ak_`` keys and every key-shaped word masked."""
+    text = redact_text(str(value))
+    return _WORD.sub(lambda m: REDACTED if looks_like_key(m.group()) else m.group(), text)
+
+
+def masked_json(data: Any) -> Any:
+    """``data`` with :func:`masked` applied to every string in it, keys included."""
+    if isinstance(data, str):
+        return masked(data)
+    if isinstance(data, dict):
+        return {masked_json(k): masked_json(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [masked_json(item) for item in data]
+    return data
+
 
 def print_json(data: Any, *, indent: int | None = None) -> None:
-    """Print ``data`` as JSON on stdout, with its text as written (``"…1234"``).
+    """Print ``data`` as JSON on stdout, with its text as written (``"…1234"``) and
+    every string :func:`masked` (the command line never prints a key).
 
     ``ensure_ascii=False`` keeps a fingerprint's ellipsis readable instead of
     ``"\\u20261234"``. On a stdout whose encoding cannot hold a character (a legacy
@@ -17,6 +44,7 @@ def print_json(data: Any, *, indent: int | None = None) -> None:
     ``\\u`` escapes: still valid JSON, where the plain text would raise
     ``UnicodeEncodeError``.
     """
+    data = masked_json(data)
     text = json.dumps(data, indent=indent, ensure_ascii=False)
     try:
         text.encode(sys.stdout.encoding or "utf-8")

@@ -17,7 +17,7 @@ from typing import Any
 from alphacast._argparse import mask_user_words
 from alphacast._client import Alphacast
 from alphacast._progress import terminal_width
-from alphacast.cli._output import CommandError, print_json
+from alphacast.cli._output import CommandError, masked, print_json
 from alphacast.resources.datasets import Dataset
 
 SUCCEEDED = "Processed"
@@ -59,7 +59,7 @@ def report(dataset_id: int, process: dict[str, Any], *, as_json: bool) -> int:
     if as_json:
         print_json(process)
     elif status == SUCCEEDED:
-        print(mask_user_words(f"process {process.get('id')} {status}: {reason}"))
+        print(masked(mask_user_words(f"process {process.get('id')} {status}: {reason}")))
     if status != SUCCEEDED:
         raise CommandError(
             f"upload process {process.get('id')} of dataset {dataset_id} is {status}: {reason}"
@@ -92,5 +92,5 @@ def cmd_processes(args: argparse.Namespace) -> int:
     widths = [max(len(line[i]) for line in table) for i in range(4)]
     for line in table:
         cells = [cell.ljust(width) for cell, width in zip(line, widths, strict=False)]
-        print(mask_user_words("  ".join([*cells, line[4]]).rstrip()))
+        print(masked(mask_user_words("  ".join([*cells, line[4]]).rstrip())))
     return 0

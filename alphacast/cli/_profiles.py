@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from alphacast._credentials import DEFAULT_PROFILE, Credential
 from alphacast.config import all_profile_settings, select_profile
 from alphacast.errors import CredentialError
+from alphacast.redact import looks_like_key
 
 __all__ = [
     "KnownProfiles",
@@ -37,8 +38,15 @@ class KnownProfiles:
 
     places: dict[str, list[str]] = field(default_factory=dict)
     unlisted: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
 
     def add(self, profile: str, place: str) -> None:
+        if looks_like_key(profile):
+            # A key pasted as a section header: listing it would print the key.
+            note = f"{place}: a profile named like a key (rename it; the name is not shown)"
+            if note not in self.skipped:
+                self.skipped.append(note)
+            return
         where = self.places.setdefault(profile, [])
         if place not in where:
             where.append(place)

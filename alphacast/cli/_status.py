@@ -9,7 +9,7 @@ from typing import Any
 
 from alphacast._credentials import Credential
 from alphacast.cli._options import add_json, add_profile
-from alphacast.cli._output import print_json
+from alphacast.cli._output import masked, print_json
 from alphacast.cli._profiles import known_profiles
 from alphacast.cli._settings import url_settings
 from alphacast.config import select_profile
@@ -20,6 +20,7 @@ from alphacast.errors import (
     CredentialError,
     NoCredentialError,
     PermissionDeniedError,
+    UnexpectedResponseError,
 )
 
 #: ``check`` values: the key works, the API refused it (401), it lacks access (403),
@@ -90,7 +91,7 @@ def check_key(credential: Credential, profile: str) -> tuple[str, str]:
             f"cannot reach {api_url.value} (api_url from {api_url.origin()}): "
             "is the service (or the emulator) running?"
         )
-    except APIError as exc:
+    except (APIError, UnexpectedResponseError) as exc:
         return "failed", str(exc).splitlines()[0]
     return "ok", ""
 
@@ -115,19 +116,23 @@ def cmd_status(args: argparse.Namespace) -> int:
     else:
         _print_table(rows, check=args.check)
         for note in known.unlisted:
-            print(f"not listed: {note}", file=sys.stderr)
+            print(f"not listed: {masked(note)}", file=sys.stderr)
+        for note in known.skipped:
+            print(f"skipped: {masked(note)}", file=sys.stderr)
     return 0 if active_has_key else 1
 
 
 def _print_table(rows: list[dict[str, Any]], *, check: bool) -> None:
     columns = ["profile", "provider", "fingerprint", "status", *(["check"] if check else [])]
-    table = [[str(row.get(c) or "-") for c in columns] for row in rows]
+    # Profile names and sources come from files and providers: a key pasted as a
+    # section name, or a source naming one, is masked like any other key.
+    table = [[masked(row.get(c) or "-") for c in columns] for row in rows]
     widths = [max(len(c), *(len(line[i]) for line in table)) for i, c in enumerate(columns)]
     header = "  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True))
     print(f"  {header}  SOURCE")
     for row, line in zip(rows, table, strict=True):
         mark = "*" if row["active"] else " "
         cells = "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True))
-        print(f"{mark} {cells}  {row['source'] or row.get('_detail', '')}".rstrip())
+        print(f"{mark} {cells}  {masked(row['source'] or row.get('_detail', ''))}".rstrip())
         if row["source"] and row.get("_detail"):
-            print(f"    {row['_detail']}")
+            print(f"    {masked(row['_detail'])}")

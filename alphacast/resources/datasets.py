@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, overload
 
 from alphacast._transport import Transport
 from alphacast.resources._args import column_names, sent_flag, tested_flag, values_of
-from alphacast.resources._base import Resource, transport_for_key
+from alphacast.resources._base import (
+    Resource,
+    has_list_of_objects,
+    is_list_of_objects,
+    is_object,
+    json_answer,
+    transport_for_key,
+)
 from alphacast.resources._download import Destination, download
 from alphacast.resources._frame_csv import frame_csv_chunks
 from alphacast.resources._upload import CsvSource
@@ -20,6 +26,8 @@ from alphacast.resources._upload_send import send_upload
 #: (rows per chunk = cells / columns, at least one row), so a wide frame's chunk
 #: takes no more memory than a narrow one's.
 DF_CHUNK_CELLS = 200_000
+
+_LIST = "the JSON list of datasets expected"
 
 
 def _quote(value: object) -> str:
@@ -94,7 +102,12 @@ class Dataset(Resource):
         return result
 
     def get_column_definitions(self) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self._get_json(f"{self._path}/columns")["columnDefinitions"]
+        answer = self._get_json(
+            f"{self._path}/columns",
+            check=has_list_of_objects("columnDefinitions"),
+            expected="a JSON object with a list in columnDefinitions",
+        )
+        result: list[dict[str, Any]] = answer["columnDefinitions"]
         return result
 
     def _filter(
@@ -240,11 +253,15 @@ class Dataset(Resource):
 
     def processes(self) -> bytes:
         """The dataset's upload processes (JSON list, as bytes like 0.1.9)."""
-        return self._get_bytes(f"{self._path}/processes")
+        return self._get_bytes(
+            f"{self._path}/processes", is_list_of_objects, "the JSON list of processes expected"
+        )
 
     def process(self, process_id: int) -> bytes:
         """One upload process (JSON object, as bytes like 0.1.9)."""
-        return self._get_bytes(f"{self._path}/processes/{process_id}")
+        return self._get_bytes(
+            f"{self._path}/processes/{process_id}", is_object, "the JSON process expected"
+        )
 
     def datestats(self) -> bytes:
         """Inferred frequency, first and last date (JSON, as bytes like 0.1.9)."""
@@ -275,7 +292,7 @@ class Dataset(Resource):
         response = self._transport.request(
             "POST", f"{self._path}/connector/runs", data={"executionParam": executionParam}
         )
-        return json.loads(response.content)
+        return json_answer(response)
 
     def get_connector_run(self, runId: int) -> bytes:  # noqa: N803
         return self._get_bytes(f"{self._path}/connector/runs/{runId}")
@@ -312,7 +329,7 @@ class Datasets(Resource):
     Dataset = _DatasetAttribute()
 
     def read_all(self) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self._get_json("/datasets")
+        result: list[dict[str, Any]] = self._get_json("/datasets", None, is_list_of_objects, _LIST)
         return result
 
     def read_by_name(self, dataset_name: str, repo_id: int | None = None) -> dict[str, Any] | None:
@@ -320,7 +337,7 @@ class Datasets(Resource):
         params: dict[str, Any] = {"name": dataset_name}
         if repo_id is not None:
             params["repositoryId"] = repo_id
-        matches = self._get_json("/datasets", params)
+        matches = self._get_json("/datasets", params, is_list_of_objects, _LIST)
         return matches[0] if matches else None
 
     def create(
@@ -342,8 +359,10 @@ class Datasets(Resource):
                 return existing
             raise ValueError(f"Dataset already exists: {existing['id']}")
         form = {"name": dataset_name, "repositoryId": repo_id, "description": description}
-        created: dict[str, Any] = json.loads(
-            self._transport.request("POST", "/datasets", data=form).content
+        created: dict[str, Any] = json_answer(
+            self._transport.request("POST", "/datasets", data=form),
+            is_object,
+            "the JSON object of the new dataset expected",
         )
         return created
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from alphacast.resources._args import tested_flag
-from alphacast.resources._base import Resource
+from alphacast.resources._base import Resource, is_list_of_objects, is_object, json_answer
+
+_LIST = "the JSON list of repositories expected"
 
 
 class Repository(Resource):
@@ -14,7 +15,9 @@ class Repository(Resource):
 
     def read_all(self) -> list[dict[str, Any]]:
         """Every repository the key's account can read."""
-        result: list[dict[str, Any]] = self._get_json("/repositories")
+        result: list[dict[str, Any]] = self._get_json(
+            "/repositories", None, is_list_of_objects, _LIST
+        )
         return result
 
     def read_by_id(self, repository_id: int) -> dict[str, Any]:
@@ -24,7 +27,7 @@ class Repository(Resource):
 
     def read_by_name(self, repo_name: str) -> dict[str, Any] | None:
         """The repository named ``repo_name``, or ``None`` (0.1.9 returned False)."""
-        matches = self._get_json("/repositories", {"name": repo_name})
+        matches = self._get_json("/repositories", {"name": repo_name}, is_list_of_objects, _LIST)
         return matches[0] if matches else None
 
     def delete(self, repository_id: int) -> bytes:
@@ -59,5 +62,7 @@ class Repository(Resource):
             "slug": slug,
         }
         response = self._transport.request("POST", "/repositories", data=form)
-        created: dict[str, Any] = json.loads(response.content)
+        created: dict[str, Any] = json_answer(
+            response, is_object, "the JSON object of the new repository expected"
+        )
         return created

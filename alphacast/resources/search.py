@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from alphacast._auth import Host
 from alphacast.resources._args import tested_flag
-from alphacast.resources._base import Resource
+from alphacast.resources._base import Resource, has_list_of_objects, json_answer
 
 
 class Search(Resource):
@@ -41,5 +40,7 @@ class Search(Resource):
         if tested_flag("exclude_deprecated", exclude_deprecated):
             params.append(("excludeDeprecated", "true"))
         response = self._transport.request("GET", "/api/search", host=Host.WORKSPACE, params=params)
-        result: dict[str, Any] = json.loads(response.content)
+        result: dict[str, Any] = json_answer(
+            response, has_list_of_objects("data"), "a JSON object with a list of datasets in data"
+        )
         return result
