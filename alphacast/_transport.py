@@ -39,7 +39,7 @@ from alphacast._auth import (
 )
 from alphacast._credentials import Credential
 from alphacast._hotpath import Sender
-from alphacast._lean_adapter import LeanAdapter
+from alphacast._lean_adapter import LeanAdapter, read_body
 from alphacast._retry import RetryPolicy, certificate_rejected
 from alphacast.errors import (
     APIError,
@@ -309,6 +309,8 @@ class Transport:
     ) -> APIError:
         message = None
         try:
+            if getattr(response, "_content_consumed", True) is False:  # streamed
+                read_body(response, self.sender.read_timeout)  # bounded by the timeout
             raw = response.content[:65536]
             payload = json.loads(raw) if raw else None
             if isinstance(payload, Mapping):

@@ -249,6 +249,20 @@ def test_a_stalled_download_fails_and_leaves_no_partial_file(tmp_path):
     assert list(folder.iterdir()) == []
 
 
+def test_a_download_refused_with_a_trickled_error_body_fails_within_the_read_timeout():
+    head = b"HTTP/1.1 500 Oops\r\nContent-Type: application/json\r\nContent-Length: 9999\r\n\r\n{"
+    with raw_server(_trickle(head, b" ")) as url:
+        with Alphacast(KEY, api_url=url, workspace_url=url, timeout=(1, 1), retry=NO_RETRY) as c:
+            outcome = in_thread(lambda: c.datasets.dataset(1).download_data(format="csv"), 20)
+            streamed = in_thread(lambda: c.datasets.dataset(1).download_data(path=io.BytesIO()), 20)
+    # Not streamed: the body is read before its status is looked at.
+    assert isinstance(outcome, ConnectionFailedError), outcome
+    assert "read timeout of 1 s" in str(outcome)
+    # Streamed: the error's body is read for its message, within the timeout too.
+    assert isinstance(streamed, AlphacastError), streamed
+    assert str(streamed).startswith("API failed with status code 500")
+
+
 def test_a_slow_but_moving_download_is_not_killed(tmp_path):
     size = 16 * 1024
 
