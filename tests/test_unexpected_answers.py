@@ -86,6 +86,7 @@ CALLS: list[tuple[str, str, Callable[[Alphacast], Any]]] = [
     ("dataset.connector_run", "GET", lambda c: c.datasets.dataset(7).get_connector_run(2)),
     ("series.metadata", "GET", lambda c: c.series(5).metadata()),
     ("search.datasets", "GET", lambda c: c.search.datasets("gdp")),
+    ("dataset.download_data json", "GET", lambda c: c.datasets.dataset(7).download_data("json")),
 ]
 
 

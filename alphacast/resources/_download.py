@@ -35,6 +35,7 @@ from alphacast._progress import Progress
 from alphacast._transport import Transport
 from alphacast.errors import ConnectionFailedError
 from alphacast.redact import redact_text
+from alphacast.resources._base import unexpected
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -77,9 +78,13 @@ def download(
         return _to_destination(transport, path, query, destination, progress)
     if format == "pandas":
         return _to_dataframe(transport, path, query, progress)
-    content = transport.request("GET", path, params=query).content
+    response = transport.request("GET", path, params=query)
+    content = response.content
     if format == "json":
-        return [json.loads(line) for line in content.splitlines() if line.strip()]
+        try:  # one JSON object a line
+            return [json.loads(line) for line in content.splitlines() if line.strip()]
+        except (ValueError, RecursionError):
+            raise unexpected(response, "the JSON expected") from None
     return content
 
 
