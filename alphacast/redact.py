@@ -126,7 +126,7 @@ _FILTER = RedactingFilter()
 
 
 def install_log_filters() -> None:
-    """Mask keys in every record of the loggers under :data:`LIBRARY_NAMESPACES`.
+    """Mask keys in every record of the loggers under ``LIBRARY_NAMESPACES``.
 
     A filter on a logger applies to that logger's own records only, not to its
     children's, so one on ``urllib3`` would miss ``urllib3.connection``. Two layers:
