@@ -8,20 +8,17 @@ Plain http to a host that is not loopback is refused before anything is sent: se
 from __future__ import annotations
 
 import base64
-import contextlib
 import itertools
 import logging
-import socket
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
-from urllib.parse import urlsplit
 
 import certifi
 import pytest
 
 from alphacast import Alphacast, ConnectionFailedError, RetryPolicy
 from alphacast.emulator import Emulator
+
+from .tcp_relay import tcp_relay
 
 KEY = "ak_tls_client_5Rt8Wq2Lm7Xc"
 BASIC = base64.b64encode(f"{KEY}:".encode()).decode()
@@ -110,46 +107,9 @@ def test_without_the_ca_the_call_fails_with_a_tls_error_and_sends_nothing(
     assert tls_emulator.request_log == []
 
 
-@contextmanager
-def dropping_first_connection(target: str) -> Iterator[tuple[str, list[int]]]:
-    """A TCP proxy to ``target`` (``https://host:port``) that closes the first
-    connection unanswered, mid-handshake, as an overloaded load balancer does, and
-    forwards the others. Yields its own URL and the list of connections it took."""
-    host, port = urlsplit(target).hostname, urlsplit(target).port
-    listener = socket.create_server(("127.0.0.1", 0))
-    taken: list[int] = []
-
-    def pipe(source: socket.socket, sink: socket.socket) -> None:
-        with contextlib.suppress(OSError):
-            while data := source.recv(65536):
-                sink.sendall(data)
-        with contextlib.suppress(OSError):
-            sink.shutdown(socket.SHUT_WR)
-
-    def serve() -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            taken.append(1)
-            if len(taken) == 1:
-                client.recv(1024)  # the ClientHello, then nothing
-                client.close()
-                continue
-            upstream = socket.create_connection((host, port))
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=pipe, args=(a, b), daemon=True).start()
-
-    threading.Thread(target=serve, daemon=True).start()
-    try:
-        yield f"https://127.0.0.1:{listener.getsockname()[1]}", taken
-    finally:
-        listener.close()
-
-
 def test_a_connection_dropped_during_the_handshake_is_retried(tls_emulator: Emulator):
-    with dropping_first_connection(tls_emulator.api_url) as (url, taken):
+    # The first connection is closed mid-handshake, as an overloaded load balancer does.
+    with tcp_relay(tls_emulator.api_url, drop_first=1) as (url, taken):
         with Alphacast(
             KEY, api_url=url, workspace_url=url, verify=str(tls_emulator.ca_file), retry=FAST_RETRY
         ) as client:

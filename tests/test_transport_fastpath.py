@@ -5,12 +5,10 @@ connections are kept and shared safely between threads."""
 
 from __future__ import annotations
 
-import contextlib
 import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -18,6 +16,7 @@ from alphacast import Alphacast, ConnectionFailedError, RetryPolicy
 from alphacast.emulator import Emulator
 
 from .recording_server import Reply, recording_server
+from .tcp_relay import tcp_relay
 
 KEY = "ak_fastpath_client_8Jk3Vb6Np1Qz"
 OTHER_KEY = "ak_fastpath_other_2Hs7Tg4Wd9Lc"
@@ -36,43 +35,6 @@ def no_ca_variables(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-@contextmanager
-def counting_relay(target: str) -> Iterator[tuple[str, list[int]]]:
-    """A TCP relay to ``target`` (``https://host:port``); yields its URL and a list
-    that gains one item per TCP connection it accepts."""
-    host, port = urlsplit(target).hostname, urlsplit(target).port
-    listener = socket.create_server(("127.0.0.1", 0))
-    accepted: list[int] = []
-    opened: list[socket.socket] = []
-
-    def pipe(source: socket.socket, sink: socket.socket) -> None:
-        with contextlib.suppress(OSError):
-            while data := source.recv(65536):
-                sink.sendall(data)
-        with contextlib.suppress(OSError):
-            sink.shutdown(socket.SHUT_WR)
-
-    def serve() -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            accepted.append(1)
-            upstream = socket.create_connection((host, port))
-            opened.extend((client, upstream))
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=pipe, args=(a, b), daemon=True).start()
-
-    threading.Thread(target=serve, daemon=True).start()
-    try:
-        yield f"https://127.0.0.1:{listener.getsockname()[1]}", accepted
-    finally:
-        listener.close()
-        for sock in opened:
-            sock.close()
-
-
 def _dataset(client: Alphacast, name: str) -> int:
     repository = client.repository.create("fastpath", returnIdIfExists=True)
     return int(client.datasets.create(name, int(repository["id"]))["id"])
@@ -82,7 +44,7 @@ def test_300_calls_over_tls_take_one_connection(tls_emulator: Emulator, no_ca_va
     ca = str(tls_emulator.ca_file)
     with Alphacast(KEY, api_url=tls_emulator.api_url, verify=ca) as setup:
         dataset_id = _dataset(setup, "one connection")
-    with counting_relay(tls_emulator.api_url) as (url, accepted):
+    with tcp_relay(tls_emulator.api_url) as (url, accepted):
         with Alphacast(KEY, api_url=url, workspace_url=url, verify=ca) as client:
             dataset = client.datasets.dataset(dataset_id)
             ids = {dataset.metadata()["id"] for _ in range(300)}
@@ -96,7 +58,7 @@ def test_one_client_shared_by_eight_threads(tls_emulator: Emulator, no_ca_variab
         dataset_ids = [_dataset(setup, f"thread {i}") for i in range(8)]
     answers: dict[int, set[object]] = {i: set() for i in dataset_ids}
     failures: list[BaseException] = []
-    with counting_relay(tls_emulator.api_url) as (url, accepted):
+    with tcp_relay(tls_emulator.api_url) as (url, accepted):
         with Alphacast(KEY, api_url=url, workspace_url=url, verify=ca) as client:
 
             def work(dataset_id: int) -> None:
