@@ -99,7 +99,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
             except ScanError as exc:
                 raise CommandError(str(exc)) from None
     if args.json:
-        print_json([f.as_dict() for f in [*findings, *history]], indent=2)
+        # A commit id is 40 hex digits, shaped like a token, and never a key.
+        print_json([f.as_dict() for f in [*findings, *history]], indent=2, verbatim={"commit"})
     else:
         for finding in findings:
             print(_line(finding))

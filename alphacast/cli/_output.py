@@ -6,6 +6,7 @@ import json
 import os
 import re
 import sys
+from collections.abc import Collection
 from typing import Any
 
 from alphacast.redact import REDACTED, looks_like_key, redact_text
@@ -23,20 +24,26 @@ def masked(value: object) -> str:
     return _WORD.sub(lambda m: REDACTED if looks_like_key(m.group()) else m.group(), text)
 
 
-def masked_json(data: Any) -> Any:
-    """``data`` with :func:`masked` applied to every string in it, keys included."""
+def masked_json(data: Any, verbatim: Collection[str] = ()) -> Any:
+    """``data`` with :func:`masked` applied to every string in it, keys included, but
+    for the values of the fields named in ``verbatim``."""
     if isinstance(data, str):
         return masked(data)
     if isinstance(data, dict):
-        return {masked_json(k): masked_json(v) for k, v in data.items()}
+        return {
+            masked_json(k): v if k in verbatim else masked_json(v, verbatim)
+            for k, v in data.items()
+        }
     if isinstance(data, list | tuple):
-        return [masked_json(item) for item in data]
+        return [masked_json(item, verbatim) for item in data]
     return data
 
 
-def print_json(data: Any, *, indent: int | None = None) -> None:
+def print_json(data: Any, *, indent: int | None = None, verbatim: Collection[str] = ()) -> None:
     """Print ``data`` as JSON on stdout, with its text as written (``"…1234"``) and
-    every string :func:`masked` (the command line never prints a key).
+    every string :func:`masked` (the command line never prints a key), but for the
+    fields named in ``verbatim``: values the command made itself that only look like
+    keys (a git commit id is 40 hex digits).
 
     ``ensure_ascii=False`` keeps a fingerprint's ellipsis readable instead of
     ``"\\u20261234"``. On a stdout whose encoding cannot hold a character (a legacy
@@ -44,7 +51,7 @@ def print_json(data: Any, *, indent: int | None = None) -> None:
     ``\\u`` escapes: still valid JSON, where the plain text would raise
     ``UnicodeEncodeError``.
     """
-    data = masked_json(data)
+    data = masked_json(data, verbatim)
     text = json.dumps(data, indent=indent, ensure_ascii=False)
     try:
         text.encode(sys.stdout.encoding or "utf-8")
