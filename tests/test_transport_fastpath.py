@@ -144,9 +144,12 @@ def test_an_environment_proxy_tunnels_https_to_a_host_that_is_not_loopback(
         with Alphacast(KEY, api_url="https://api.alphacast.invalid", retry=NO_RETRY) as client:
             with pytest.raises(ConnectionFailedError) as info:
                 client.repository.read_all()
-    assert [head.split(b"\r\n", 1)[0] for head in heads] == [
-        b"CONNECT api.alphacast.invalid:443 HTTP/1.0"
-    ]
+    # http.client tunnels with HTTP/1.0 before Python 3.12 and HTTP/1.1 since.
+    lines = [head.split(b"\r\n", 1)[0] for head in heads]
+    assert lines in (
+        [b"CONNECT api.alphacast.invalid:443 HTTP/1.0"],
+        [b"CONNECT api.alphacast.invalid:443 HTTP/1.1"],
+    )
     # the key goes inside the tunnel only, never to the proxy
     assert KEY.encode() not in heads[0] and b"Authorization" not in heads[0]
     assert KEY not in str(info.value)
