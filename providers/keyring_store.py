@@ -21,10 +21,11 @@ prompt nobody will answer, and every backend call runs with a timeout
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 from alphacast import Credential, CredentialError, WritableCredentialProvider
@@ -242,17 +243,10 @@ class KeyringProvider(WritableCredentialProvider):
         if not isinstance(backend, SecretService.Keyring):
             return None
         try:
-            import secretstorage
-
             scheme = backend.schemes[backend.scheme]
-            connection = secretstorage.dbus_init()
-            try:
-                path = getattr(backend, "preferred_collection", None)
-                collection = secretstorage.Collection(connection, *([path] if path else []))
+            with _preferred_collection(backend) as collection:
                 items = collection.search_items({scheme["service"]: SERVICE})
                 users = [item.get_attributes().get(scheme["username"]) for item in items]
-            finally:
-                connection.close()
         except Exception as exc:  # noqa: BLE001 - any D-Bus failure: say the search failed
             raise CredentialError(
                 f"the Secret Service cannot be searched ({type(exc).__name__})",
@@ -311,15 +305,24 @@ def _refuse_locked_secret_service(backend: object) -> None:
         return
     import secretstorage
 
+    try:
+        with _preferred_collection(backend) as collection:
+            if collection.is_locked():
+                raise KeyringLocked("the collection is locked and no terminal can prompt")
+    except secretstorage.exceptions.ItemNotFoundException:
+        return  # no default collection yet: creating one is the backend's business
+
+
+@contextlib.contextmanager
+def _preferred_collection(backend: Any) -> Iterator[Any]:
+    """The collection keyring's SecretService ``backend`` uses (its preferred one, else
+    the default), on a D-Bus connection of its own, closed afterwards."""
+    import secretstorage
+
     connection = secretstorage.dbus_init()
     try:
         path = getattr(backend, "preferred_collection", None)
-        try:
-            collection = secretstorage.Collection(connection, *([path] if path else []))
-        except secretstorage.exceptions.ItemNotFoundException:
-            return  # no default collection yet: creating one is the backend's business
-        if collection.is_locked():
-            raise KeyringLocked("the collection is locked and no terminal can prompt")
+        yield secretstorage.Collection(connection, *([path] if path else []))
     finally:
         connection.close()
 
