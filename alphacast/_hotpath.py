@@ -1,18 +1,25 @@
-"""One request through a session's mounted adapter, without ``Session.request``.
+"""One request, without ``Session.request``: by a direct connection or the adapter.
 
 ``requests.Session.request`` does, on every call, work whose answer never changes
 for a client: it merges session settings into the request (hooks, params, auth and
 a ``~/.netrc`` lookup the transport must switch off anyway), reads the proxy and CA
 bundle variables from the environment, and looks up the adapter. :class:`Sender`
-prepares the request itself and hands it to the same ``HTTPAdapter.send`` the
-session would call, with what the environment says resolved once per origin.
+prepares the request itself, with what the environment says resolved once per
+origin, and sends it one of two ways:
+
+- a request that goes through no proxy, with its body in memory and its answer
+  read whole (nearly every call but transfers), on the origin's
+  :class:`~alphacast._direct.DirectPool`: ``http.client`` connections kept alive,
+  with requests' TLS settings and timeouts, at half urllib3's CPU per call;
+- anything else (a streamed download or upload, a proxy, a client certificate,
+  ``verify=False``) through the same ``HTTPAdapter.send`` the session would call
+  (:mod:`alphacast._lean_adapter`), which pools its own connections.
 
 What stays as requests does it: the URL and body are prepared by
 ``PreparedRequest``'s own steps (so they are encoded the same way; the headers,
-all built by this package, are not validated again); the adapter
-(:mod:`alphacast._lean_adapter`) opens, pools and reuses connections, applies
-proxies and TLS settings, follows no redirect, retries nothing and maps failures to
-requests' exceptions; the answer is a ``requests.Response``.
+all built by this package, are not validated again); no redirect is followed and
+nothing retried here; failures are requests' exceptions; the answer is a
+``requests.Response``.
 
 What differs: no cookie is ever stored or sent. The service documents none and
 sets none, and a jar is state that outlives the key it was earned with: requests'
@@ -36,6 +43,8 @@ and session hooks are not run (the transport's session has none).
 from __future__ import annotations
 
 import os
+import ssl
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
@@ -47,6 +56,7 @@ from requests.structures import CaseInsensitiveDict
 from requests.utils import select_proxy
 
 from alphacast._auth import Origin, is_loopback
+from alphacast._direct import DirectPool, tls_context
 from alphacast._lean_adapter import LeanAdapter, PoolKey, as_urllib3_timeout, read_body
 from alphacast.errors import ConnectionFailedError
 from alphacast.redact import install_log_filters
@@ -70,7 +80,7 @@ def proxies_for(target: Origin, *, carries_key: bool) -> dict[str, str | None] |
 class _Route:
     """How requests to one origin go, worked out on the first of them."""
 
-    __slots__ = ("adapter", "cert", "direct", "proxies", "verify")
+    __slots__ = ("adapter", "cert", "direct", "pool", "proxies", "verify")
 
     def __init__(
         self,
@@ -79,6 +89,7 @@ class _Route:
         verify: Any,
         cert: Any,
         direct: PoolKey | None,
+        pool: DirectPool | None,
     ) -> None:
         self.adapter = adapter
         self.proxies = proxies
@@ -87,6 +98,9 @@ class _Route:
         #: The pool key, when the request goes through no proxy and the adapter
         #: is the transport's own; else None (the adapter's ``send`` decides).
         self.direct = direct
+        #: The ``http.client`` connections that carry the requests needing nothing
+        #: more (not streamed, a body in memory), or None: all go by the adapter.
+        self.pool = pool
 
 
 class Sender:
@@ -109,6 +123,9 @@ class Sender:
         self._routes: dict[tuple[Origin, bool], _Route] = {}
         #: URL without parameters -> the URL as requests prepares it, its path
         self._urls: dict[str, tuple[str, str]] = {}
+        #: verify -> the TLS context the direct pools use for it
+        self._contexts: dict[Any, ssl.SSLContext] = {}
+        self._lock = threading.Lock()
 
     def _route(
         self, request: requests.PreparedRequest, target: Origin, carries_key: bool
@@ -131,17 +148,44 @@ class Sender:
         verify, cert = settings["verify"], settings["cert"]
         if target[0] == "https":
             _check_ca_file(verify, self.verify)
-        direct = None
-        if (
-            isinstance(adapter, LeanAdapter)
-            and hasattr(adapter, "build_connection_pool_key_attributes")
-            and not select_proxy(url, settings["proxies"])
-        ):
-            direct = adapter.pool_key(request, verify, cert)
-        route = _Route(adapter, settings["proxies"], verify, cert, direct)
-        if len(self._routes) < 64:  # redirects to many origins do not grow it forever
-            self._routes[key] = route
+        direct = pool = None
+        if isinstance(adapter, LeanAdapter) and not select_proxy(url, settings["proxies"]):
+            if hasattr(adapter, "build_connection_pool_key_attributes"):
+                direct = adapter.pool_key(request, verify, cert)
+            if cert is None and (target[0] == "http" or verify is not False):
+                pool = self._direct_pool(target, verify)
+        route = _Route(adapter, settings["proxies"], verify, cert, direct, pool)
+        with self._lock:
+            known = self._routes.get(key)
+            if known is not None:  # another thread got there first: one pool per route
+                if pool is not None:
+                    pool.close()
+                return known
+            if len(self._routes) < 64:  # redirects to many origins do not grow it forever
+                self._routes[key] = route
+                return route
+        if pool is not None:  # not kept, so nobody would close its connections
+            pool.close()
+            route.pool = None
         return route
+
+    def _direct_pool(self, target: Origin, verify: Any) -> DirectPool:
+        scheme, host, port = target
+        context = None
+        if scheme == "https":
+            context = self._contexts.get(verify)
+            if context is None:
+                context = self._contexts[verify] = tls_context(verify)
+        timeout = self.timeout if isinstance(self.timeout, tuple) else (self.timeout,) * 2
+        return DirectPool(scheme, host, port, context, timeout)
+
+    def close(self) -> None:
+        """Close the direct pools' idle connections (the adapter's are the session's)."""
+        with self._lock:
+            routes = list(self._routes.values())
+        for route in routes:
+            if route.pool is not None:
+                route.pool.close()
 
     def _prepare_url(self, request: requests.PreparedRequest, url: str, params: Any) -> str:
         """Set the request's URL as requests prepares it; return its path and query."""
@@ -187,6 +231,15 @@ class Sender:
         request.hooks = {"response": []}
         route = self._route(request, target, carries_key)
         started = time.perf_counter()
+        body = request.body
+        if (
+            route.pool is not None
+            and not stream
+            and (body is None or isinstance(body, bytes | str))
+        ):
+            response = route.pool.send(request, path, wire_headers)
+            response.elapsed = timedelta(seconds=time.perf_counter() - started)
+            return response
         if route.direct is not None:
             lean: LeanAdapter = route.adapter  # type: ignore[assignment]
             response = lean.send_direct(

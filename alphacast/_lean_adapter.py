@@ -24,10 +24,13 @@ import requests
 import requests.adapters
 import requests.exceptions as rex
 import urllib3
+import urllib3.connection
 import urllib3.exceptions as u3
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
-from urllib3.connectionpool import HTTPConnectionPool
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from alphacast._direct import InterimSkipping, quiet
 
 __all__ = ["LeanAdapter", "PoolKey", "as_urllib3_timeout", "read_body"]
 
@@ -53,8 +56,39 @@ def as_urllib3_timeout(timeout: float | tuple[float, float]) -> urllib3.Timeout:
     return urllib3.Timeout(connect=timeout, read=timeout)
 
 
+class _Connection(urllib3.connection.HTTPConnection):
+    response_class = InterimSkipping
+
+    @property
+    def is_connected(self) -> bool:
+        return quiet(self.sock)
+
+
+class _TLSConnection(urllib3.connection.HTTPSConnection):
+    response_class = InterimSkipping
+
+    @property
+    def is_connected(self) -> bool:
+        return quiet(self.sock)
+
+
+class _Pool(HTTPConnectionPool):
+    ConnectionCls = _Connection
+
+
+class _TLSPool(HTTPSConnectionPool):
+    ConnectionCls = _TLSConnection
+
+
 class LeanAdapter(requests.adapters.HTTPAdapter):
-    """An ``HTTPAdapter`` whose direct path skips the per-call re-derivations."""
+    """An ``HTTPAdapter`` whose direct path skips the per-call re-derivations, and
+    whose connections skip every interim (1xx) answer and are not reused with bytes
+    waiting in them (:func:`alphacast._direct.quiet`), as the direct connections."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        if hasattr(urllib3.connection.HTTPConnection, "is_connected"):  # urllib3 2
+            self.poolmanager.pool_classes_by_scheme = {"http": _Pool, "https": _TLSPool}
 
     def pool_key(self, request: requests.PreparedRequest, verify: Any, cert: Any) -> PoolKey:
         """The pool a request with these TLS settings uses (requests >= 2.32.2 names

@@ -116,7 +116,9 @@ def _never_sent(error: BaseException) -> bool:
     import requests
     import urllib3.exceptions
 
-    if isinstance(error, requests.exceptions.ConnectTimeout):
+    from alphacast._direct import NotConnected
+
+    if isinstance(error, requests.exceptions.ConnectTimeout | NotConnected):
         return True
     return any(isinstance(e, urllib3.exceptions.NewConnectionError) for e in _causes(error))
 

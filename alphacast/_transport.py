@@ -141,6 +141,7 @@ class Transport:
         self.auth = KeyAuth(live)
 
     def close(self) -> None:
+        self.sender.close()
         self.session.close()
 
     def base_url(self, host: Host) -> str:

@@ -1,8 +1,11 @@
-"""A tiny real HTTP server that records what it receives, for transport tests
-(redirects, headers, slow answers) that the emulator has no reason to produce."""
+"""Tiny real HTTP servers for transport tests: one records what it receives and
+answers as told (redirects, headers, slow answers: what the emulator has no reason
+to produce), the other writes raw bytes (malformed or hostile answers)."""
 
 from __future__ import annotations
 
+import socket
+import ssl
 import sys
 import threading
 import time
@@ -83,3 +86,53 @@ def recording_server(reply: Callable[[Seen], Reply] = lambda seen: Reply()) -> I
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@contextmanager
+def raw_server(
+    handler: Callable[[socket.socket], None], context: ssl.SSLContext | None = None
+) -> Iterator[str]:
+    """A server that runs ``handler`` on each accepted connection, after reading
+    the request's head; yields its URL (https given a server ``context``)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve_one(conn: socket.socket) -> None:
+        if context is not None:
+            try:
+                conn = context.wrap_socket(conn, server_side=True)
+            except OSError:  # the client refused the certificate
+                conn.close()
+                return
+        with conn:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                data += chunk
+            try:
+                handler(conn)
+            except OSError:  # the client gave up
+                pass
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=serve_one, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        scheme = "https" if context is not None else "http"
+        yield f"{scheme}://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join()
+        listener.close()

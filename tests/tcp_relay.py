@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 @contextmanager
 def tcp_relay(target: str, *, drop_first: int = 0) -> Iterator[tuple[str, list[int]]]:
-    """Relay to ``target`` (``https://host:port``); yields the relay's own URL and a
+    """Relay to ``target`` (``http(s)://host:port``); yields the relay's own URL and a
     list that gains one item per connection accepted. The first ``drop_first``
     connections are closed unanswered after their first bytes (a TLS ClientHello)."""
     host, port = urlsplit(target).hostname, urlsplit(target).port
@@ -46,7 +46,7 @@ def tcp_relay(target: str, *, drop_first: int = 0) -> Iterator[tuple[str, list[i
 
     threading.Thread(target=serve, daemon=True).start()
     try:
-        yield f"https://127.0.0.1:{listener.getsockname()[1]}", accepted
+        yield f"{urlsplit(target).scheme}://127.0.0.1:{listener.getsockname()[1]}", accepted
     finally:
         listener.close()
         for sock in opened:

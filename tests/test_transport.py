@@ -27,6 +27,7 @@ from alphacast import (
 from alphacast.emulator import Emulator
 
 from .recording_server import Reply, recording_server
+from .tcp_relay import tcp_relay
 
 KEY = "ak_transport_test_key_7777"
 FAST_RETRY = RetryPolicy(max_attempts=6, backoff_base=0.01, backoff_max=0.05, total_seconds=10)
@@ -53,11 +54,31 @@ def test_api_host_uses_basic_auth_and_workspace_uses_api_key_param():
 def test_connections_are_pooled_and_reused(emulator):
     from .conftest import ALICE_KEY
 
-    with Alphacast(ALICE_KEY, api_url=emulator.api_url, workspace_url=emulator.workspace_url) as client:
-        for _ in range(25):
-            client.repository.read_all()
-        pools = client._transport.session.get_adapter(emulator.api_url).poolmanager.pools
-        assert sum(pool.num_connections for pool in pools._container.values()) == 1
+    with tcp_relay(emulator.api_url) as (url, accepted):
+        with Alphacast(ALICE_KEY, api_url=url, workspace_url=emulator.workspace_url) as client:
+            repository = client.repository.create("pooled", returnIdIfExists=True)
+            for _ in range(25):
+                client.repository.read_all()
+            client.datasets.create("pooled", int(repository["id"]))
+            client.search.datasets("pooled")  # the workspace host: its own connection
+    assert len(accepted) == 1
+
+
+def test_an_idle_connection_the_server_closed_is_not_used(emulator):
+    """A kept-alive connection the server has since closed (its idle timeout) is
+    dropped before use: the next call opens a new one and succeeds, even a POST,
+    which is never retried once sent."""
+    from .conftest import ALICE_KEY
+
+    with tcp_relay(emulator.api_url) as (url, accepted):
+        with Alphacast(
+            ALICE_KEY, api_url=url, workspace_url=url, retry=RetryPolicy.disabled()
+        ) as client:
+            repository = client.repository.create("idle", returnIdIfExists=True)
+            emulator.close_connections()
+            assert client.datasets.create("idle", int(repository["id"]))["id"]
+            assert isinstance(client.repository.read_all(), list)
+    assert len(accepted) == 2
 
 
 @pytest.mark.parametrize(

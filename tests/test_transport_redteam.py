@@ -1,7 +1,8 @@
 """Hostile servers against the transport, over real sockets: a malformed header
-line (urllib3 logs the URL), cookies (another key's, another origin's), a body
+line (the URL is logged), cookies (another key's, another origin's), a body
 trickled a byte at a time, a 401 from an origin the key never went to, a CA file
-that does not exist. Each test failed before its fix."""
+that does not exist, interim answers, forged answers waiting in a TLS buffer,
+endless trailers, an ambiguous length. Each test failed before its fix."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -29,52 +29,11 @@ from alphacast import (
 )
 from alphacast.redact import LIBRARY_NAMESPACES, RedactingFilter
 
-from .recording_server import Reply, recording_server
+from .recording_server import Reply, raw_server, recording_server
 
 KEY = "ak_redteam_0123456789abcdef0123"
 NEW_KEY = "ak_redteam_new_9876543210dcba"
 NO_RETRY = RetryPolicy.disabled()
-
-
-@contextmanager
-def raw_server(handler: Callable[[socket.socket], None]) -> Iterator[str]:
-    """A server that runs ``handler`` on each accepted connection, after reading
-    the request's head; yields its URL."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
-    stop = threading.Event()
-
-    def serve_one(conn: socket.socket) -> None:
-        with conn:
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = conn.recv(65536)
-                if not chunk:
-                    return
-                data += chunk
-            try:
-                handler(conn)
-            except OSError:  # the client gave up
-                pass
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=serve_one, args=(conn,), daemon=True).start()
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        stop.set()
-        thread.join()
-        listener.close()
 
 
 def in_thread(call: Callable[[], Any], limit: float) -> BaseException | str:
@@ -115,7 +74,7 @@ def every_record() -> Iterator[io.StringIO]:
         root.setLevel(level)
 
 
-def test_no_library_logger_shows_the_key_a_malformed_header_makes_urllib3_log(
+def test_no_logger_shows_the_key_a_malformed_header_makes_the_transport_log(
     every_record: io.StringIO,
 ):
     def malformed(conn: socket.socket) -> None:
@@ -129,7 +88,8 @@ def test_no_library_logger_shows_the_key_a_malformed_header_makes_urllib3_log(
             with contextlib.suppress(AlphacastError):  # the answer's shape is not the point
                 client.search.datasets("gdp")
     logged = every_record.getvalue()
-    assert "urllib3.connection WARNING Failed to parse headers" in logged
+    # The warning urllib3 logs for it, from the direct connections' logger.
+    assert "alphacast.http WARNING Failed to parse headers" in logged
     assert "apiKey=***" in logged
     assert KEY not in logged
     # Every logger of those libraries carries the filter, children included.
@@ -331,3 +291,105 @@ def test_a_missing_ca_file_is_a_connection_error_naming_it_and_where_it_came_fro
     with Alphacast(KEY, api_url=url, retry=NO_RETRY) as client:
         with pytest.raises(ConnectionFailedError, match=r"env-ca.pem'.*REQUESTS_CA_BUNDLE"):
             client.repository.read_all()
+
+
+# -- the direct connections (alphacast._direct): framing and reuse ----------------
+
+
+def _json_answer(body: bytes, status: bytes = b"200 OK") -> bytes:
+    return b"HTTP/1.1 %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (
+        status,
+        len(body),
+        body,
+    )
+
+
+def _read_head(conn: socket.socket) -> bool:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return False
+        data += chunk
+    return True
+
+
+def test_an_interim_answer_is_skipped_not_read_as_the_answer_or_the_next_one():
+    """A 103 Early Hints was taken as the answer, and each call then read the
+    answer to the call before it."""
+
+    def early_hints(conn: socket.socket) -> None:
+        conn.sendall(b"HTTP/1.1 103 Early Hints\r\nLink: </x>; rel=preload\r\n\r\n")
+        number = 1
+        while True:
+            conn.sendall(_json_answer(b'[{"id": %d}]' % number))
+            if not _read_head(conn):
+                return
+            number += 1
+
+    with raw_server(early_hints) as url:
+        with Alphacast(KEY, api_url=url, workspace_url=url, retry=NO_RETRY) as client:
+            assert [client.repository.read_all() for _ in range(3)] == [
+                [{"id": 1}],
+                [{"id": 2}],
+                [{"id": 3}],
+            ]
+
+
+def test_bytes_tls_decrypted_while_the_connection_was_idle_are_not_the_next_answer(tmp_path):
+    """An answer followed, in the same TLS record, by a forged second one: the
+    forged bytes wait inside the SSL object, where select() does not see them."""
+    from alphacast.emulator._tls import make_certificates, server_context
+
+    ca, cert, key = make_certificates(tmp_path)
+
+    def with_a_forgery(conn: socket.socket) -> None:
+        number = 1
+        while True:
+            answer = _json_answer(b'[{"id": %d, "pad": "%s"}]' % (number, b"x" * 9000))
+            forged = _json_answer(b'[{"id": 666}]') if number == 1 else b""
+            conn.sendall(answer + forged)
+            if not _read_head(conn):
+                return
+            number += 1
+
+    with raw_server(with_a_forgery, server_context(cert, key)) as url:
+        with Alphacast(
+            KEY, api_url=url, workspace_url=url, verify=str(ca), retry=NO_RETRY
+        ) as client:
+            ids = [client.repository.read_all()[0]["id"] for _ in range(3)]
+    assert 666 not in ids
+    assert ids[0] == 1
+
+
+def test_endless_trailers_after_a_chunked_body_end_within_the_read_timeout():
+    head = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n2\r\n[]\r\n0\r\n"
+    )
+    with raw_server(_trickle(head, b"X-Trailer: y\r\n")) as url:
+        with Alphacast(KEY, api_url=url, workspace_url=url, timeout=(1, 1), retry=NO_RETRY) as c:
+            outcome = in_thread(c.repository.read_all, 20)
+    assert isinstance(outcome, ConnectionFailedError), outcome
+    assert "read timeout of 1 s" in str(outcome)
+
+
+def test_a_status_line_trickled_a_byte_at_a_time_ends_within_the_read_timeout():
+    with raw_server(_trickle(b"HTTP/1.1 2", b"0")) as url:
+        with Alphacast(KEY, api_url=url, workspace_url=url, timeout=(1, 1), retry=NO_RETRY) as c:
+            outcome = in_thread(c.repository.read_all, 20)
+    assert isinstance(outcome, ConnectionFailedError), outcome
+    assert "read timed out" in str(outcome)
+
+
+def test_two_different_content_lengths_are_refused_not_guessed():
+    """Which one ends the answer? Reading by either leaves the connection out of
+    step with the server: refused, as urllib3 refuses it."""
+    head = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 2\r\nContent-Length: 40\r\n\r\n[]"
+    )
+    with raw_server(lambda conn: conn.sendall(head)) as url:
+        with Alphacast(KEY, api_url=url, workspace_url=url, retry=NO_RETRY) as client:
+            with pytest.raises(ConnectionFailedError, match="Content-Length given twice"):
+                client.repository.read_all()

@@ -105,6 +105,12 @@ class Emulator:
             thread.start()
             self._threads.append(thread)
 
+    def close_connections(self) -> None:
+        """Close every open connection, as a server closes kept-alive connections
+        left idle past its timeout: a client's next request must open a new one."""
+        for server in self._servers:
+            server.close_connections()
+
     def stop(self) -> None:
         """Stop listening, close every connection, finish the worker, remove temp files."""
         for server in self._servers:
