@@ -28,7 +28,6 @@ on first use.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import struct
@@ -180,6 +179,8 @@ def derive_key(
             f"derivation was not run; {_FIX_DAMAGED}",
             profile,
         )
+    import hashlib  # here: loading OpenSSL's hashes costs every CLI command ~3 ms
+
     tag = hashlib.sha256(_PEPPER + passphrase.encode("utf-8")).digest()
     cache_key = (tag, header.salt, header.log2_n, header.r, header.p)
     with _key_lock:
