@@ -1,15 +1,16 @@
-"""The HTTP transport: one pooled session per client, timeouts, retries, redaction.
+"""The HTTP transport: pooled connections per client, timeouts, retries, redaction.
 
 Resource classes build requests and shape results; this module sends them. It
-owns the ``requests.Session`` (keep-alive connections reused across calls, reset
-in a forked child), sends, waits as the client's :class:`~alphacast.RetryPolicy`
-decides, follows redirects one hop at a time, never routes loopback (or a key
-over plain http) through a proxy, never lets ``~/.netrc`` replace or add
-credentials, and turns failures into :mod:`alphacast.errors` with every key
-masked. The key itself is ``KeyAuth`` (:mod:`alphacast._auth`)'s business: it applies
+owns the ``requests.Session`` and the :class:`~alphacast._hotpath.Sender`
+(keep-alive connections reused across calls, reset in a forked child), sends,
+waits as the client's :class:`~alphacast.RetryPolicy` decides, follows redirects
+one hop at a time, never routes loopback (or a key over plain http) through a
+proxy, never lets ``~/.netrc`` replace or add credentials, and turns failures
+into :mod:`alphacast.errors` with every key masked. The key itself is ``KeyAuth`` (:mod:`alphacast._auth`)'s business: it applies
 it, refreshes it after a 401 and decides what each redirect may carry. Each hop is
-sent by :class:`~alphacast._hotpath.Sender` through the session's adapter, not
-``Session.request``: the environment is read once per origin, not on every call.
+sent by the ``Sender``, not ``Session.request``: on a direct ``http.client``
+connection (:mod:`alphacast._direct`) or through the session's adapter, with the
+environment read once per origin, not on every call.
 """
 
 from __future__ import annotations
