@@ -58,6 +58,23 @@ log = logging.getLogger("alphacast.http")
 #: Idle connections kept per origin, as requests' adapter keeps (``pool_maxsize``).
 MAX_IDLE = 10
 
+#: Methods that change nothing (and send no body): sent again, at once, when the
+#: server turns out to have closed the reused connection they went out on.
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+#: How a connection the server has closed fails: reset, or ended before an answer.
+_CLOSED_BY_PEER = (
+    ConnectionResetError,  # http.client.RemoteDisconnected too
+    ConnectionAbortedError,
+    BrokenPipeError,
+    ssl.SSLEOFError,
+    ssl.SSLZeroReturnError,
+)
+
+
+class _Stale(Exception):
+    """A reused connection the server had closed: nothing was answered."""
+
 
 class NotConnected(rex.ConnectionError):
     """The connection could not be made (refused, unreachable, a name that does
@@ -233,7 +250,40 @@ class DirectPool:
         if isinstance(body, str):
             body = body.encode("utf-8")  # as urllib3 sends text, and requests counted it
         try:
-            if conn.sock is None:
+            answer, content = self._exchange(conn, request, method, path, headers, body)
+        except _Stale:
+            # The server closed the idle connection as the request went out (its
+            # keep-alive timeout): once more on a new one, for a request that
+            # changes nothing. Others go to the RetryPolicy, which knows whether
+            # they may be sent twice.
+            conn = self._new()
+            answer, content = self._exchange(conn, request, method, path, headers, body)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                '%s "%s %s HTTP/1.1" %s %s',
+                self._where(),
+                method,
+                redact_text(path),
+                answer.status,
+                answer.getheader("Content-Length"),
+            )
+        self._give_back(conn, generation)
+        return _response(request, answer, content)
+
+    def _exchange(
+        self,
+        conn: _Connection,
+        request: requests.PreparedRequest,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        body: bytes | None,
+    ) -> tuple[_Answer, bytes]:
+        """One request and its whole answer on ``conn`` (closed on any failure).
+        Raises requests' exceptions, or ``_Stale``."""
+        reused = conn.sock is not None
+        try:
+            if not reused:
                 self._connect(conn)
             try:
                 conn.putrequest(method, path, skip_accept_encoding=True)
@@ -247,6 +297,8 @@ class DirectPool:
                     request=request,
                 ) from exc
             except (OSError, http.client.HTTPException) as exc:
+                if reused and method in _SAFE_METHODS and isinstance(exc, _CLOSED_BY_PEER):
+                    raise _Stale from None
                 raise rex.ConnectionError(
                     u3.ProtocolError("Connection aborted.", exc), request=request
                 ) from None
@@ -256,17 +308,7 @@ class DirectPool:
         except BaseException:
             conn.close()
             raise
-        if log.isEnabledFor(logging.DEBUG):
-            log.debug(
-                '%s "%s %s HTTP/1.1" %s %s',
-                self._where(),
-                method,
-                redact_text(path),
-                answer.status,
-                answer.getheader("Content-Length"),
-            )
-        self._give_back(conn, generation)
-        return _response(request, answer, content)
+        return answer, content
 
     # -- connections -------------------------------------------------------------
 
@@ -278,10 +320,13 @@ class DirectPool:
             try:
                 conn = self._idle.pop()  # the most recently used: likeliest alive
             except IndexError:
-                return _Connection(self.host, self.port, self._context, self._timeout), generation
+                return self._new(), generation
             if quiet(conn.sock):
                 return conn, generation
             conn.close()
+
+    def _new(self) -> _Connection:
+        return _Connection(self.host, self.port, self._context, self._timeout)
 
     def _give_back(self, conn: _Connection, generation: int) -> None:
         # The length check races with other threads' returns: at worst a few

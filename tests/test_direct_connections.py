@@ -1,7 +1,8 @@
 """The direct connections (``alphacast._direct``) that carry every call whose body is
 in memory and whose answer is read whole, over real sockets: answers encoded,
-chunked, cut short or closed; connections refused, reused, dropped while idle,
-shared by threads."""
+chunked, cut short or closed; connections refused, reused, dropped while idle.
+Threads sharing one client: ``test_transport_fastpath.py``; hostile servers:
+``test_transport_redteam.py``."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import gzip
 import json
 import logging
 import socket
-import threading
 from collections.abc import Callable
 
 import pytest
@@ -99,6 +99,38 @@ def test_a_post_the_server_dropped_after_receiving_is_not_retried():
     assert len(received) == 2  # the lookup, then the one POST: the server may have acted
 
 
+def _answer_once_per_connection(connections: list[int]) -> Callable[[socket.socket], None]:
+    """Answers a connection's first request; reads its second and closes unanswered,
+    as a server whose keep-alive timeout struck just as the request went out."""
+
+    def handler(conn: socket.socket) -> None:
+        connections.append(1)
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n[]"
+        )
+        data = b""
+        while b"\r\n\r\n" not in data and (chunk := conn.recv(65536)):
+            data += chunk
+
+    return handler
+
+
+def test_a_get_the_server_closed_under_goes_again_at_once_on_a_new_connection():
+    connections: list[int] = []
+    with raw_server(_answer_once_per_connection(connections)) as url, _client(url) as client:
+        assert client.repository.read_all() == []
+        assert client.repository.read_all() == []  # no retry policy: the pool sent it again
+    assert len(connections) == 2
+
+
+def test_a_post_the_server_closed_under_is_left_to_the_retry_policy():
+    connections: list[int] = []
+    with raw_server(_answer_once_per_connection(connections)) as url, _client(url) as client:
+        with pytest.raises(ConnectionFailedError, match="Connection aborted"):
+            client.repository.create("maybe")  # the name lookup answered, the POST dropped
+    assert len(connections) == 1
+
+
 def test_a_server_that_closes_idle_connections_costs_no_failed_call():
     with Emulator(accounts={"direct": KEY}) as emu:
         with tcp_relay(emu.api_url) as (url, accepted), _client(url) as client:
@@ -108,30 +140,6 @@ def test_a_server_that_closes_idle_connections_costs_no_failed_call():
                 created = client.datasets.create(f"idle {round_}", int(repository["id"]))
                 assert client.datasets.dataset(int(created["id"])).metadata()["id"] == created["id"]
     assert len(accepted) == 4
-
-
-def test_threads_sharing_a_client_share_its_connections_and_never_their_answers():
-    with Emulator(accounts={"direct": KEY}) as emu:
-        with tcp_relay(emu.api_url) as (url, accepted), _client(url) as client:
-            repository = int(client.repository.create("threads")["id"])
-            ids = [int(client.datasets.create(f"t{i}", repository)["id"]) for i in range(12)]
-            wrong: list[object] = []
-
-            def work(dataset_id: int) -> None:
-                dataset = client.datasets.dataset(dataset_id)
-                for _ in range(30):
-                    got = dataset.metadata()["id"]
-                    if got != dataset_id:
-                        wrong.append(got)
-
-            threads = [threading.Thread(target=work, args=(i,)) for i in ids]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-    assert wrong == []
-    # at most one connection per thread at a time; idle ones are reused
-    assert 1 <= len(accepted) <= 12
 
 
 def test_closing_the_client_closes_its_connections():

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import io
 import json
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +16,7 @@ import pytest
 from alphacast import Alphacast
 
 from .conftest import ALICE_KEY
-from .recording_server import Reply, recording_server
+from .recording_server import Reply, raw_server, recording_server
 
 CSV = "Date,country,value\n2020-01-01,AR,1\n2021-01-01,AR,2\n2022-01-01,UY,3\n"
 
@@ -69,12 +67,19 @@ def test_upload_sends_gzip_multipart_with_a_content_length():
     # tests/test_upload_chunked.py); this server reads bodies by Content-Length only.
     with recording_server(lambda seen: Reply(body=b'{"id": 1, "status": "Requested"}')) as server:
         with Alphacast(
-            "ak_stream_test_123456", api_url=server.url, workspace_url=server.url, chunked_uploads=False
+            "ak_stream_test_123456",
+            api_url=server.url,
+            workspace_url=server.url,
+            chunked_uploads=False,
         ) as client:
-            client.datasets.dataset(9).upload_data_from_csv(CSV, dateColumnName="Date", dateFormat="%Y-%m-%d")
+            client.datasets.dataset(9).upload_data_from_csv(
+                CSV, dateColumnName="Date", dateFormat="%Y-%m-%d"
+            )
         seen = server.seen[0]
     assert seen.method == "PUT"
-    assert seen.path.startswith("/datasets/9/data?deleteMissingFromDB=False&onConflictUpdateDB=False")
+    assert seen.path.startswith(
+        "/datasets/9/data?deleteMissingFromDB=False&onConflictUpdateDB=False"
+    )
     assert int(seen.headers["Content-Length"]) > 0
     assert "Transfer-Encoding" not in seen.headers
     assert seen.headers["Content-Type"].startswith("multipart/form-data; boundary=")
@@ -167,8 +172,12 @@ def test_a_wide_dataframe_uploads_in_many_chunks_and_round_trips(
     )
     process = json.loads(
         dataset.upload_data_from_df(
-            df, deleteMissingFromDB=True, uploadIndex=False,
-            dateColumnName="Date", dateFormat="%Y-%m-%d", entitiesColumnNames=["country"],
+            df,
+            deleteMissingFromDB=True,
+            uploadIndex=False,
+            dateColumnName="Date",
+            dateFormat="%Y-%m-%d",
+            entitiesColumnNames=["country"],
         )
     )
     for _ in range(200):
@@ -189,34 +198,13 @@ def test_a_wide_dataframe_uploads_in_many_chunks_and_round_trips(
 def cutting_server(head: bytes, body: bytes) -> Iterator[str]:
     """A real HTTP server that answers every request with ``head`` and ``body`` and
     then closes the connection: a body cut short, as a dying proxy or server leaves it."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    stop = threading.Event()
 
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            with conn:
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
-                with contextlib.suppress(OSError):
-                    conn.sendall(head + body)
-                    conn.shutdown(socket.SHUT_RDWR)
+    def cut(conn: socket.socket) -> None:
+        conn.sendall(head + body)
+        conn.shutdown(socket.SHUT_RDWR)
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        stop.set()
-        listener.close()
-        thread.join(5)
+    with raw_server(cut) as url:
+        yield url
 
 
 _ROWS = b"Date,country,value\n" + b"2020-01-01,AR,1\n" * 200
@@ -250,9 +238,12 @@ def test_a_body_cut_short_is_a_connection_error_and_leaves_nothing(tmp_path: Pat
             ds = client.datasets.dataset(9)
             with pytest.raises(ConnectionFailedError, match="failed while streaming") as caught:
                 ds.download_data(path=target)
+            assert f"the download of {url}/datasets/9/data" in str(caught.value)
             assert "ak_stream_test_123456" not in str(caught.value)
             assert caught.value.__context__ is None and caught.value.__cause__ is None
-            assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"], "a partial file is left"
+            assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"], (
+                "a partial file is left"
+            )
             assert target.read_bytes() == b"previous download\n"
             with pytest.raises(ConnectionFailedError):
                 ds.download_data(path=io.BytesIO())
@@ -275,7 +266,9 @@ def test_a_planted_partial_file_symlink_is_never_followed(dataset, tmp_path: Pat
     assert planted.is_symlink() and planted.readlink() == victim
     assert target.read_bytes() == dataset.download_data(format="csv")
     assert not target.is_symlink()
-    leftovers = [p.name for p in tmp_path.iterdir() if p.name not in ("victim", "out.csv", "out.csv.part")]
+    leftovers = [
+        p.name for p in tmp_path.iterdir() if p.name not in ("victim", "out.csv", "out.csv.part")
+    ]
     assert leftovers == []
 
 
@@ -284,7 +277,11 @@ def test_a_planted_partial_file_symlink_is_never_followed(dataset, tmp_path: Pat
 def test_a_malformed_content_length_is_never_a_raw_value_error(tmp_path: Path, length: str):
     from alphacast import AlphacastError
 
-    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nConnection: close\r\nContent-Length: " + length.encode("latin-1") + b"\r\n\r\n"
+    head = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nConnection: close\r\nContent-Length: "
+        + length.encode("latin-1")
+        + b"\r\n\r\n"
+    )
     target = tmp_path / "out.csv"
     with cutting_server(head, _ROWS) as url:
         with Alphacast("ak_stream_test_123456", api_url=url, workspace_url=url) as client:

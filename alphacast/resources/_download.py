@@ -110,22 +110,23 @@ def _to_destination(
             _copy(guard.chunks(), destination, bar)
 
     try:
-        _streamed(path, response, read)
+        _streamed(response, read)
     finally:
         bar.close()
     return destination
 
 
-def _streamed(path: str, response: requests.Response, read: Callable[[], T]) -> T:
+def _streamed(response: requests.Response, read: Callable[[], T]) -> T:
     """``read()`` the body of ``response`` (then close it); a transport failure
-    while the body streams becomes a ConnectionFailedError."""
+    while the body streams becomes a ConnectionFailedError naming the URL."""
     failure: ConnectionFailedError | None = None
     try:
         with response:
             return read()
     except _STREAM_ERRORS as exc:
         failure = ConnectionFailedError(
-            f"the download of {path} failed while streaming: {redact_text(str(exc))}; retry it"
+            f"the download of {shown_url(response.url)} failed while streaming: "
+            f"{redact_text(str(exc))}; retry it"
         )
     # Raised outside the except block, so the requests exception is not kept as
     # the error's __context__.
@@ -243,6 +244,6 @@ def _to_dataframe(
         return pd.read_csv(io.BufferedReader(_CountingReader(guard, bar), CHUNK))
 
     try:
-        return _streamed(path, response, read)
+        return _streamed(response, read)
     finally:
         bar.close()
