@@ -17,9 +17,10 @@ connection the server has closed is dropped before use (one zero-timeout poll), 
 ``Content-Encoding`` is decoded by urllib3's decoders, and failures are requests'
 exceptions, so :class:`~alphacast.RetryPolicy` decides on them as before. A
 connection that could not be made raises :class:`NotConnected`: the request was
-never sent, so even a POST may be retried. DEBUG logging names each new
-connection and each request line on the ``alphacast.http`` logger (the key masked
-there, as on every library logger).
+never sent, so even a POST may be retried. A GET (HEAD, OPTIONS) whose reused
+connection the server closed as it went out is sent again at once on a new one.
+DEBUG logging names each new connection and each request line on the
+``alphacast.http`` logger (the key masked there, as on every library logger).
 
 The body must arrive whole within the read timeout, counted from the answer's
 headers: each ``recv`` may wait only for what is left, so a server trickling a

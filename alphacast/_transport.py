@@ -6,10 +6,11 @@ owns the ``requests.Session`` and the :class:`~alphacast._hotpath.Sender`
 waits as the client's :class:`~alphacast.RetryPolicy` decides, follows redirects
 one hop at a time, never routes loopback (or a key over plain http) through a
 proxy, never lets ``~/.netrc`` replace or add credentials, and turns failures
-into :mod:`alphacast.errors` with every key masked. The key itself is ``KeyAuth`` (:mod:`alphacast._auth`)'s business: it applies
-it, refreshes it after a 401 and decides what each redirect may carry. Each hop is
-sent by the ``Sender``, not ``Session.request``: on a direct ``http.client``
-connection (:mod:`alphacast._direct`) or through the session's adapter, with the
+into :mod:`alphacast.errors` with every key masked. The key itself is
+``KeyAuth`` (:mod:`alphacast._auth`)'s business: it applies it, refreshes it
+after a 401 and decides what each redirect may carry. Each hop is sent by the
+``Sender``, not ``Session.request``: on a direct ``http.client`` connection
+(:mod:`alphacast._direct`) or through the session's adapter, with the
 environment read once per origin, not on every call.
 """
 
