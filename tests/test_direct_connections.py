@@ -10,6 +10,8 @@ import gzip
 import json
 import logging
 import socket
+import threading
+import time
 from collections.abc import Callable
 
 import pytest
@@ -151,3 +153,28 @@ def test_closing_the_client_closes_its_connections():
             client.repository.read_all()  # a closed client may be used again: a new connection
             client.close()
     assert len(accepted) == 2
+
+
+def test_a_connection_in_use_when_the_client_closes_is_closed_when_its_call_ends():
+    with Emulator(accounts={"direct": KEY}, latency=0.5) as emu:
+        with tcp_relay(emu.api_url) as (url, accepted):
+            client = _client(url)
+            answers: list[object] = []
+            call = threading.Thread(target=lambda: answers.append(client.repository.read_all()))
+            call.start()
+            while not accepted:  # the call is on its connection, waiting for the answer
+                time.sleep(0.01)
+            client.close()
+            call.join()
+            assert answers == [[]]
+            client.repository.read_all()  # not on the connection the close outlived
+            client.close()
+    assert len(accepted) == 2
+
+
+@pytest.mark.parametrize("timeout", [None, (5, None)])
+def test_no_read_timeout_means_no_limit_not_an_error(timeout):
+    with Emulator(accounts={"direct": KEY}) as emu:
+        with Alphacast(KEY, api_url=emu.api_url, workspace_url=emu.api_url, timeout=timeout) as c:
+            assert c.repository.read_all() == []
+            assert c.repository.create("unlimited")["name"] == "unlimited"
